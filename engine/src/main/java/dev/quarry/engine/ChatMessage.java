@@ -1,0 +1,17 @@
+package dev.quarry.engine;
+
+import java.util.Objects;
+
+/** One chat turn: role is {@code system}, {@code user}, {@code assistant} or {@code tool}. */
+public record ChatMessage(String role, String content) {
+    public ChatMessage {
+        Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(content, "content");
+    }
+
+    public static ChatMessage system(String content) { return new ChatMessage("system", content); }
+
+    public static ChatMessage user(String content) { return new ChatMessage("user", content); }
+
+    public static ChatMessage assistant(String content) { return new ChatMessage("assistant", content); }
+}
