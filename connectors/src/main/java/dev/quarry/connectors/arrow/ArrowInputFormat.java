@@ -130,7 +130,7 @@ public final class ArrowInputFormat extends RowFileFormat {
     }
 
     /** Arrow's Java values as plain JSON-able values (Text -> String, byte[] -> base64, nested lists/maps). */
-    static Object plain(Object v) {
+    public static Object plain(Object v) {
         if (v == null || v instanceof Number || v instanceof Boolean || v instanceof String) return v;
         if (v instanceof Text t) return t.toString();
         if (v instanceof byte[] b) return Base64.getEncoder().encodeToString(b);
@@ -145,6 +145,11 @@ public final class ArrowInputFormat extends RowFileFormat {
             return out;
         }
         return v.toString();
+    }
+
+    /** A read-only seekable channel over a Flink input stream (for {@code ArrowFileReader}). */
+    public static SeekableByteChannel channel(FSDataInputStream in, long size) {
+        return new FsChannel(in, size);
     }
 
     /** A read-only seekable channel over a Flink input stream. */
