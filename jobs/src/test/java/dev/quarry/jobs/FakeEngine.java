@@ -31,6 +31,10 @@ public final class FakeEngine implements Engine {
     public static final AtomicInteger SUBMITTED = new AtomicInteger();
     /** Submission count at which to crash once (0 = never); reset to 0 after it fires. */
     public static final AtomicInteger crashAt = new AtomicInteger();
+    /** When set, the next submission throws an Error (then it resets). */
+    public static final java.util.concurrent.atomic.AtomicBoolean crashNow = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Milliseconds each result takes, so records are in flight inside the engine when a crash hits. */
+    public static volatile int delayMs;
 
     private final ExecutorService pool = Executors.newFixedThreadPool(2);
 
@@ -45,7 +49,15 @@ public final class FakeEngine implements Engine {
             crashAt.set(0);
             throw new AssertionError("injected crash at submission " + n);
         }
+        if (crashNow.compareAndSet(true, false)) throw new AssertionError("injected crash (armed by the test) at submission " + n);
         return CompletableFuture.supplyAsync(() -> {
+            if (delayMs > 0) {
+                try {
+                    Thread.sleep(delayMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             String t = in.text();
             if (t == null || t.isBlank()) return TaskResult.failed(in.id(), task.name(), new EngineError(ErrorKind.EMPTY_INPUT, "record " + in.id() + ": text is empty"), 0);
             if (t.length() > MAX_CHARS) return TaskResult.failed(in.id(), task.name(), new EngineError(ErrorKind.INPUT_TOO_LONG, "record " + in.id() + ": " + t.length() + " chars > " + MAX_CHARS), 0);
