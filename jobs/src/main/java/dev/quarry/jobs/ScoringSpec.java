@@ -32,6 +32,7 @@ public final class ScoringSpec implements Serializable {
     private final int capacity;
     private final Duration timeout;
     private final boolean ordered;
+    private final int maxSequenceLength;
 
     private ScoringSpec(Builder b) {
         this.task = b.task;
@@ -45,6 +46,7 @@ public final class ScoringSpec implements Serializable {
         this.capacity = b.capacity;
         this.timeout = b.timeout;
         this.ordered = b.ordered;
+        this.maxSequenceLength = b.maxSequenceLength;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -61,6 +63,14 @@ public final class ScoringSpec implements Serializable {
     public Duration timeout() { return timeout; }
     /** Ordered Async I/O keeps input order per subtask; unordered (the default) emits as results finish. */
     public boolean ordered() { return ordered; }
+    /** Longest prompt + generation per record, in tokens; a longer record fails with {@code input_too_long}. */
+    public int maxSequenceLength() { return maxSequenceLength; }
+
+    /** The engine options this spec asks for. */
+    public dev.quarry.engine.EngineOptions engineOptions() {
+        return dev.quarry.engine.EngineOptions.builder().modelDir(modelDir()).device(device).dtype(dtype)
+                .batching(dev.quarry.engine.BatchingOptions.builder().maxSequenceLength(maxSequenceLength).build()).build();
+    }
 
     @Override
     public String toString() {
@@ -80,7 +90,9 @@ public final class ScoringSpec implements Serializable {
         private int capacity = DEFAULT_CAPACITY;
         private Duration timeout = DEFAULT_TIMEOUT;
         private boolean ordered;
+        private int maxSequenceLength = dev.quarry.engine.BatchingOptions.DEFAULT_MAX_SEQUENCE_LENGTH;
 
+        public Builder maxSequenceLength(int v) { this.maxSequenceLength = v; return this; }
         public Builder task(TaskKind v) { this.task = v; return this; }
         public Builder labels(List<String> v) { this.labels = v; return this; }
         public Builder schemaJson(String v) { this.schemaJson = v; return this; }
@@ -97,6 +109,7 @@ public final class ScoringSpec implements Serializable {
             Objects.requireNonNull(task, "task must be set (summarize, classify, extract or prompt)");
             Objects.requireNonNull(modelDir, "model directory must be set (--model DIR or --preset NAME)");
             if (maxNewTokens < 1) throw new IllegalArgumentException("max new tokens must be >= 1, got " + maxNewTokens);
+            if (maxSequenceLength < maxNewTokens + 1) throw new IllegalArgumentException("max sequence length (" + maxSequenceLength + ") must exceed max new tokens (" + maxNewTokens + ")");
             if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1, got " + capacity);
             if (timeout == null || timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be > 0");
             switch (task) {

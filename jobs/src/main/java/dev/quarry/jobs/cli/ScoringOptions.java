@@ -39,6 +39,9 @@ public class ScoringOptions {
     @Option(names = "--max-new-tokens", defaultValue = "" + ScoringSpec.DEFAULT_MAX_NEW_TOKENS, description = "Most tokens generated per record (default: ${DEFAULT-VALUE})")
     int maxNewTokens;
 
+    @Option(names = "--max-sequence-length", defaultValue = "" + dev.quarry.engine.BatchingOptions.DEFAULT_MAX_SEQUENCE_LENGTH, description = "Longest prompt + generation per record in tokens; longer records fail with input_too_long (default: ${DEFAULT-VALUE})")
+    int maxSequenceLength;
+
     @Option(names = "--model", description = "A Hugging Face Granite 4.0 checkpoint directory (config.json, *.safetensors, tokenizer.json)")
     Path model;
 
@@ -82,7 +85,7 @@ public class ScoringOptions {
             }
         }
         return ScoringSpec.builder().task(TaskKind.parse(task)).labels(labels).schemaJson(schemaJson).template(template)
-                .maxNewTokens(maxNewTokens).modelDir(dir).device(device).dtype(dtype).capacity(capacity)
+                .maxNewTokens(maxNewTokens).maxSequenceLength(maxSequenceLength).modelDir(dir).device(device).dtype(dtype).capacity(capacity)
                 .timeout(duration(timeout, "--timeout")).ordered(ordered).build();
     }
 

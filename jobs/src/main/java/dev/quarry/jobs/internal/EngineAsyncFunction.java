@@ -38,7 +38,7 @@ public final class EngineAsyncFunction extends RichAsyncFunction<InputRecord, Re
     @Override
     public void open(OpenContext openContext) {
         System.setProperty("ai.djl.offline", "true");
-        options = EngineOptions.builder().modelDir(spec.modelDir()).device(spec.device()).dtype(spec.dtype()).build();
+        options = spec.engineOptions();
         engine = SharedEngines.acquire(options, factory);
         task = TaskFactory.build(spec);
     }
