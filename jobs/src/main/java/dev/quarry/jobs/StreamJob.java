@@ -153,6 +153,8 @@ public final class StreamJob {
      */
     public static Configuration configuration(Options o) {
         Configuration c = new Configuration();
+        // the embedded MiniCluster would otherwise try Hadoop delegation tokens (Hadoop is only here for Parquet)
+        c.set(org.apache.flink.configuration.SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
         c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, o.restartAttempts);
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));

@@ -34,6 +34,14 @@ public class StreamCommand implements Callable<Integer> {
 
     @Mixin ScoringOptions scoring = new ScoringOptions();
 
+    private EngineFactory engines = EngineFactory.real();
+
+    /** Uses another engine factory (tests run the command with a fake engine). */
+    public StreamCommand withEngines(EngineFactory f) {
+        this.engines = f;
+        return this;
+    }
+
     public StreamJob.Options options() {
         DeliveryGuarantee g = switch (delivery.toLowerCase(Locale.ROOT)) {
             case "exactly-once", "exactly_once" -> DeliveryGuarantee.EXACTLY_ONCE;
@@ -55,7 +63,7 @@ public class StreamCommand implements Callable<Integer> {
         var env = StreamExecutionEnvironment.getExecutionEnvironment(StreamJob.configuration(o));
         StreamJob.configuration(o).getOptional(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH)
                 .ifPresent(p -> System.err.println("quarry stream: resuming from checkpoint " + p));
-        StreamJob.build(env, o, EngineFactory.real());
+        StreamJob.build(env, o, engines);
         System.err.println("quarry stream: " + o.spec + ", " + o.inputTopic + " -> " + o.outputTopic + " (dead letters: " + o.dlqTopic + ")");
         env.execute(StreamJob.JOB_NAME);
         return 0;
