@@ -1,0 +1,107 @@
+package dev.quarry.connectors;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.file.src.FileSourceSplit;
+import org.apache.flink.connector.file.src.reader.BulkFormat;
+import org.apache.flink.connector.file.src.util.CheckpointedPosition;
+import org.apache.flink.connector.file.src.util.IteratorResultIterator;
+import org.apache.flink.core.fs.Path;
+
+/**
+ * A non-splittable {@link BulkFormat} that turns each file into {@link InputRecord}s row by row. The
+ * checkpointed position is the number of rows already emitted from the file, so a restored reader
+ * skips exactly those rows. Subclasses open one file as a {@link Rows} cursor.
+ */
+public abstract class RowFileFormat implements BulkFormat<InputRecord, FileSourceSplit> {
+    private static final long serialVersionUID = 1L;
+
+    /** Rows handed to Flink per batch. */
+    public static final int DEFAULT_BATCH_ROWS = 256;
+
+    protected final InputMapping mapping;
+
+    protected RowFileFormat(InputMapping mapping) {
+        this.mapping = Objects.requireNonNull(mapping, "mapping");
+    }
+
+    /** A cursor over the rows of one file. */
+    protected interface Rows extends AutoCloseable {
+        /** The next row (never null while rows remain), or null at the end of the file. */
+        InputRecord next() throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /** Opens {@code path}; {@code rowIndexStart} is 0 (rows to skip are skipped by the caller). */
+    protected abstract Rows open(Configuration config, Path path, long fileSize) throws IOException;
+
+    @Override
+    public Reader<InputRecord> createReader(Configuration config, FileSourceSplit split) throws IOException {
+        return new RowReader(open(config, split.path(), split.fileSize()), split.path(), 0);
+    }
+
+    @Override
+    public Reader<InputRecord> restoreReader(Configuration config, FileSourceSplit split) throws IOException {
+        long skip = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
+        Rows rows = open(config, split.path(), split.fileSize());
+        for (long i = 0; i < skip; i++) {
+            if (rows.next() == null) break;
+        }
+        return new RowReader(rows, split.path(), skip);
+    }
+
+    @Override
+    public boolean isSplittable() {
+        return false;
+    }
+
+    @Override
+    public TypeInformation<InputRecord> getProducedType() {
+        return TypeInformation.of(InputRecord.class);
+    }
+
+    /** Sets the file position and the fallback id ({@code file#row}) when the row has no id. */
+    protected static void place(InputRecord r, Path path, long row) {
+        r.sourceFile = path.toString();
+        r.sourceRow = row;
+        if (r.id == null) r.id = path.getName() + "#" + row;
+    }
+
+    private static final class RowReader implements Reader<InputRecord> {
+        private final Rows rows;
+        private final Path path;
+        private long emitted;
+
+        RowReader(Rows rows, Path path, long emitted) {
+            this.rows = rows;
+            this.path = path;
+            this.emitted = emitted;
+        }
+
+        @Override
+        public RecordIterator<InputRecord> readBatch() throws IOException {
+            List<InputRecord> batch = new ArrayList<>(DEFAULT_BATCH_ROWS);
+            long start = emitted;
+            while (batch.size() < DEFAULT_BATCH_ROWS) {
+                InputRecord r = rows.next();
+                if (r == null) break;
+                place(r, path, emitted);
+                emitted++;
+                batch.add(r);
+            }
+            if (batch.isEmpty()) return null;
+            return new IteratorResultIterator<>(batch.iterator(), CheckpointedPosition.NO_OFFSET, start);
+        }
+
+        @Override
+        public void close() throws IOException {
+            rows.close();
+        }
+    }
+}

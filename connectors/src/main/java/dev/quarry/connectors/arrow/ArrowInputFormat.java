@@ -1,0 +1,212 @@
+package dev.quarry.connectors.arrow;
+
+import dev.quarry.connectors.InputMapping;
+import dev.quarry.connectors.InputRecord;
+import dev.quarry.connectors.Json;
+import dev.quarry.connectors.RowFileFormat;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.Text;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+
+/**
+ * Reads Arrow IPC files (file format, as written by {@code pyarrow.ipc.new_file} or
+ * {@code pyarrow.feather.write_feather(..., compression="uncompressed")}) into {@link InputRecord}s.
+ * Works on any Flink file system; only the id, text and passthrough columns are converted.
+ */
+public final class ArrowInputFormat extends RowFileFormat {
+    private static final long serialVersionUID = 1L;
+
+    public ArrowInputFormat(InputMapping mapping) {
+        super(mapping);
+    }
+
+    public static FileSource<InputRecord> source(InputMapping mapping, Path... paths) {
+        return FileSource.forBulkFileFormat(new ArrowInputFormat(mapping), paths).build();
+    }
+
+    /** The schema of an Arrow IPC file. */
+    public static Schema readSchema(Path file) throws IOException {
+        FileSystem fs = file.getFileSystem();
+        long len = fs.getFileStatus(file).getLen();
+        try (FSDataInputStream in = fs.open(file);
+                BufferAllocator a = new RootAllocator();
+                ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a)) {
+            return r.getVectorSchemaRoot().getSchema();
+        }
+    }
+
+    /** Rows in an Arrow IPC file (reads the record batches). */
+    public static long countRows(Path file) throws IOException {
+        FileSystem fs = file.getFileSystem();
+        long len = fs.getFileStatus(file).getLen();
+        long n = 0;
+        try (FSDataInputStream in = fs.open(file);
+                BufferAllocator a = new RootAllocator();
+                ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a)) {
+            while (r.loadNextBatch()) n += r.getVectorSchemaRoot().getRowCount();
+        }
+        return n;
+    }
+
+    @Override
+    protected Rows open(Configuration config, Path path, long fileSize) throws IOException {
+        FileSystem fs = path.getFileSystem();
+        FSDataInputStream in = fs.open(path);
+        BufferAllocator allocator = new RootAllocator();
+        ArrowFileReader reader = new ArrowFileReader(new FsChannel(in, fileSize), allocator);
+        VectorSchemaRoot root;
+        try {
+            root = reader.getVectorSchemaRoot();
+            if (root.getSchema().findField(mapping.textField()) == null) {
+                throw new IOException("Arrow file " + path + " has no text column '" + mapping.textField() + "'; its columns are "
+                        + root.getSchema().getFields().stream().map(Field::getName).toList());
+            }
+        } catch (IOException | RuntimeException e) {
+            reader.close();
+            allocator.close();
+            in.close();
+            throw e instanceof IOException io ? io : new IOException("cannot read Arrow file " + path + ": " + e.getMessage(), e);
+        }
+        return new Rows() {
+            int row;
+            int rowsInBatch;
+
+            @Override
+            public InputRecord next() throws IOException {
+                while (row >= rowsInBatch) {
+                    if (!reader.loadNextBatch()) return null;
+                    row = 0;
+                    rowsInBatch = root.getRowCount();
+                }
+                return toInput(root, row++);
+            }
+
+            @Override
+            public void close() throws IOException {
+                try {
+                    reader.close();
+                } finally {
+                    allocator.close();
+                    in.close();
+                }
+            }
+        };
+    }
+
+    private InputRecord toInput(VectorSchemaRoot root, int i) {
+        InputRecord r = new InputRecord();
+        if (mapping.idField() != null) {
+            FieldVector id = root.getVector(mapping.idField());
+            if (id != null && !id.isNull(i)) r.id = plain(id.getObject(i)).toString();
+        }
+        FieldVector text = root.getVector(mapping.textField());
+        Object t = text.getObject(i);
+        if (t == null) r.invalidReason = "missing_text_field: column '" + mapping.textField() + "' is null";
+        else if (!(t instanceof Text)) r.invalidReason = "wrong_type: column '" + mapping.textField() + "' is " + text.getField().getType() + ", expected utf8";
+        else r.text = t.toString();
+        for (FieldVector v : root.getFieldVectors()) {
+            if (mapping.passes(v.getName())) r.passthrough.put(v.getName(), Json.encode(plain(v.getObject(i))));
+        }
+        if (r.invalidReason != null) r.raw = Json.encode(r.passthrough).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return r;
+    }
+
+    /** Arrow's Java values as plain JSON-able values (Text -> String, byte[] -> base64, nested lists/maps). */
+    public static Object plain(Object v) {
+        if (v == null || v instanceof Number || v instanceof Boolean || v instanceof String) return v;
+        if (v instanceof Text t) return t.toString();
+        if (v instanceof byte[] b) return Base64.getEncoder().encodeToString(b);
+        if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            for (Object o : l) out.add(plain(o));
+            return out;
+        }
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, x) -> out.put(String.valueOf(plain(k)), plain(x)));
+            return out;
+        }
+        return v.toString();
+    }
+
+    /** A read-only seekable channel over a Flink input stream (for {@code ArrowFileReader}). */
+    public static SeekableByteChannel channel(FSDataInputStream in, long size) {
+        return new FsChannel(in, size);
+    }
+
+    /** A read-only seekable channel over a Flink input stream. */
+    static final class FsChannel implements SeekableByteChannel {
+        private final FSDataInputStream in;
+        private final long size;
+        private boolean open = true;
+
+        FsChannel(FSDataInputStream in, long size) {
+            this.in = in;
+            this.size = size;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            int want = dst.remaining();
+            if (want == 0) return 0;
+            byte[] buf = new byte[Math.min(want, 1 << 16)];
+            int n = in.read(buf, 0, buf.length);
+            if (n > 0) dst.put(buf, 0, n);
+            return n;
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw new UnsupportedOperationException("read-only");
+        }
+
+        @Override
+        public long position() throws IOException {
+            return in.getPos();
+        }
+
+        @Override
+        public SeekableByteChannel position(long p) throws IOException {
+            in.seek(p);
+            return this;
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public SeekableByteChannel truncate(long s) {
+            throw new UnsupportedOperationException("read-only");
+        }
+
+        @Override
+        public boolean isOpen() {
+            return open;
+        }
+
+        @Override
+        public void close() {
+            open = false;   // the stream is closed by its owner
+        }
+    }
+}

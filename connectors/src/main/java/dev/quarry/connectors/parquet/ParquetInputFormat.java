@@ -1,0 +1,131 @@
+package dev.quarry.connectors.parquet;
+
+import dev.quarry.connectors.InputMapping;
+import dev.quarry.connectors.InputRecord;
+import dev.quarry.connectors.ResultSchema;
+import dev.quarry.connectors.RowFileFormat;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.formats.parquet.ParquetInputFile;
+import org.apache.parquet.avro.AvroParquetReader;
+import org.apache.parquet.avro.AvroReadSupport;
+import org.apache.parquet.hadoop.ParquetReader;
+
+/**
+ * Reads Parquet files into {@link InputRecord}s, decoding only the id, text and passthrough columns
+ * (a projection schema). A row whose text is null or not a string becomes an invalid record (with the
+ * reason) rather than failing the job. Works on any Flink file system.
+ */
+public final class ParquetInputFormat extends RowFileFormat {
+    private static final long serialVersionUID = 1L;
+
+    private final String projectionJson;
+    private transient Schema projection;
+
+    /**
+     * @param fileSchema the Avro schema of the input files ({@link ParquetFiles#readSchema})
+     */
+    public ParquetInputFormat(InputMapping mapping, Schema fileSchema) {
+        super(mapping);
+        this.projectionJson = ParquetFiles.project(fileSchema, neededColumns(mapping, fileSchema)).toString();
+    }
+
+    /** A {@link FileSource} over files or directories (any Flink file system). */
+    public static FileSource<InputRecord> source(InputMapping mapping, Schema fileSchema, Path... paths) {
+        return FileSource.forBulkFileFormat(new ParquetInputFormat(mapping, fileSchema), paths).build();
+    }
+
+    /** id (when present in the file), text, and passthrough columns. */
+    public static List<String> neededColumns(InputMapping mapping, Schema fileSchema) {
+        if (fileSchema.getField(mapping.textField()) == null) {
+            throw new IllegalArgumentException("input has no text column '" + mapping.textField() + "'; its columns are "
+                    + fileSchema.getFields().stream().map(Schema.Field::name).toList());
+        }
+        Set<String> cols = new LinkedHashSet<>();
+        if (mapping.idField() != null && fileSchema.getField(mapping.idField()) != null) cols.add(mapping.idField());
+        cols.add(mapping.textField());
+        if (mapping.passthroughFields() != null) cols.addAll(mapping.passthroughFields());
+        else for (Schema.Field f : fileSchema.getFields()) if (mapping.passes(f.name())) cols.add(f.name());
+        return new ArrayList<>(cols);
+    }
+
+    /** The passthrough columns of a file schema under a mapping. */
+    public static List<String> passthroughColumns(InputMapping mapping, Schema fileSchema) {
+        List<String> out = new ArrayList<>();
+        for (String c : neededColumns(mapping, fileSchema)) if (mapping.passes(c)) out.add(c);
+        return out;
+    }
+
+    public Schema projection() {
+        if (projection == null) projection = new Schema.Parser().parse(projectionJson);
+        return projection;
+    }
+
+    @Override
+    protected Rows open(Configuration config, Path path, long fileSize) throws IOException {
+        FileSystem fs = path.getFileSystem();
+        FSDataInputStream in = fs.open(path);
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(false);
+        AvroReadSupport.setRequestedProjection(conf, projection());
+        AvroReadSupport.setAvroReadSchema(conf, projection());
+        ParquetReader<GenericRecord> reader;
+        try {
+            reader = AvroParquetReader.<GenericRecord>builder(new ParquetInputFile(in, fileSize))
+                    .withDataModel(GenericData.get())
+                    .withConf(conf)
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            in.close();
+            throw new IOException("cannot read Parquet file " + path + ": " + e.getMessage(), e);
+        }
+        return new Rows() {
+            @Override
+            public InputRecord next() throws IOException {
+                GenericRecord g = reader.read();
+                return g == null ? null : toInput(g);
+            }
+
+            @Override
+            public void close() throws IOException {
+                try {
+                    reader.close();
+                } finally {
+                    in.close();
+                }
+            }
+        };
+    }
+
+    InputRecord toInput(GenericRecord g) {
+        InputRecord r = new InputRecord();
+        String idField = mapping.idField();
+        if (idField != null && g.getSchema().getField(idField) != null) {
+            Object id = g.get(idField);
+            if (id != null) r.id = id.toString();
+        }
+        Object text = g.get(mapping.textField());
+        if (text == null) {
+            r.invalidReason = "missing_text_field: column '" + mapping.textField() + "' is null";
+        } else if (!(text instanceof CharSequence)) {
+            r.invalidReason = "wrong_type: column '" + mapping.textField() + "' holds " + text.getClass().getSimpleName() + ", expected a string";
+        } else {
+            r.text = text.toString();
+        }
+        for (Schema.Field f : g.getSchema().getFields()) {
+            if (mapping.passes(f.name())) r.passthrough.put(f.name(), ResultSchema.avroValueToJson(g.get(f.pos())));
+        }
+        if (r.invalidReason != null) r.raw = g.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return r;
+    }
+}

@@ -1,0 +1,152 @@
+package dev.quarry.connectors.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.connectors.InputMapping;
+import dev.quarry.connectors.InputRecord;
+import dev.quarry.connectors.Json;
+import dev.quarry.connectors.ResultRecord;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.SecurityOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+@Timeout(180)
+class KafkaConnectorsITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    static KafkaTestBroker broker;
+
+    static Configuration conf() {
+        Configuration c = new Configuration();
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
+        return c;
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+        broker = new KafkaTestBroker();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (broker != null) broker.close();
+    }
+
+    static final AtomicInteger SEEN = new AtomicInteger();
+
+    /** Fake task: upper-cases the text; fails the job once after {@code failAfter} records. */
+    static final class FakeTask implements MapFunction<InputRecord, ResultRecord> {
+        final int failAfter;
+
+        FakeTask(int failAfter) {
+            this.failAfter = failAfter;
+        }
+
+        @Override
+        public ResultRecord map(InputRecord in) {
+            if (failAfter > 0 && SEEN.incrementAndGet() == failAfter) throw new IllegalStateException("injected failure");
+            if (!in.isValid()) return ResultRecord.invalid(in, "summarize");
+            if (in.text.isEmpty()) return ResultRecord.failed(in, "summarize", "empty_input", "text is empty");
+            ResultRecord r = ResultRecord.carry(in, "summarize");
+            r.text = in.text.toUpperCase();
+            return r;
+        }
+    }
+
+    @Test
+    void jsonInResultsAndDeadLettersOutExactlyOnceAcrossAFailure() throws Exception {
+        broker.createTopics(2, "in1", "out1", "dlq1");
+        int n = 600;
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < n; i++) values.add(("{\"id\":\"r" + i + "\",\"text\":\"t" + i + "\",\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8));
+        values.add("{oops".getBytes(StandardCharsets.UTF_8));
+        values.add("{\"id\":\"nt\"}".getBytes(StandardCharsets.UTF_8));
+        values.add("{\"id\":\"wt\",\"text\":5}".getBytes(StandardCharsets.UTF_8));
+        values.add("{\"id\":\"empty\",\"text\":\"\"}".getBytes(StandardCharsets.UTF_8));
+        values.add(new byte[] {'{', (byte) 0xFF, '}'});
+        broker.produce("in1", values);
+
+        SEEN.set(0);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.enableCheckpointing(300);
+        Configuration restart = new Configuration();
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        env.configure(restart);
+        DataStream<ResultRecord> results = env.fromSource(QuarryKafka.source().bootstrapServers(broker.bootstrap()).topic("in1")
+                                .groupId("g1").mapping(InputMapping.defaults())
+                                .startingOffsets(OffsetsInitializer.earliest()).boundedAt(OffsetsInitializer.latest()).build(),
+                        WatermarkStrategy.noWatermarks(), "kafka-in")
+                .map(new FakeTask(350));
+        results.filter(r -> !r.isError()).sinkTo(QuarryKafka.sink().bootstrapServers(broker.bootstrap()).topic("out1")
+                .deliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).transactionalIdPrefix("t-out1")
+                .property("transaction.timeout.ms", "60000").build());
+        results.filter(ResultRecord::isError).sinkTo(QuarryKafka.sink().bootstrapServers(broker.bootstrap()).topic("dlq1")
+                .deadLetters(true).deliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).transactionalIdPrefix("t-dlq1").build());
+        env.execute("kafka-eos");
+        assertTrue(SEEN.get() > n + 5, "the failure was injected and records replayed");
+
+        Map<String, Integer> counts = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> rec : broker.readAll("out1", "read_committed")) {
+            JsonNode j = Json.MAPPER.readTree(rec.value());
+            counts.merge(j.get("id").asText(), 1, Integer::sum);
+            int i = Integer.parseInt(j.get("id").asText().substring(1));
+            assertEquals("T" + i, j.get("text").asText());
+            assertEquals(i, j.get("passthrough").get("n").asInt());
+            assertTrue(j.get("error").isNull());
+            assertEquals("k" + i, new String(rec.key(), StandardCharsets.UTF_8), "key kept");
+        }
+        assertEquals(n, counts.size());
+        assertTrue(counts.values().stream().allMatch(c -> c == 1), "each id exactly once");
+        assertTrue(broker.readAll("out1", "read_uncommitted").size() > n, "aborted transactional data exists");
+
+        Map<String, String> dlq = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> rec : broker.readAll("dlq1", "read_committed")) {
+            String kind = new String(rec.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8);
+            String msg = new String(rec.headers().lastHeader(DeadLetterSerializer.ERROR_MESSAGE_HEADER).value(), StandardCharsets.UTF_8);
+            String key = new String(rec.key(), StandardCharsets.UTF_8);
+            assertEquals(null, dlq.put(key, kind + "|" + msg), "dead letter once per record");
+            if (kind.equals("invalid_record")) {
+                assertEquals(values.get(Integer.parseInt(key.substring(1))).length, rec.value().length, "raw bytes kept");
+            }
+        }
+        assertEquals(5, dlq.size(), dlq.toString());
+        assertTrue(dlq.get("k" + n).startsWith("invalid_record|invalid_json"));
+        assertTrue(dlq.get("k" + (n + 1)).startsWith("invalid_record|missing_text_field"));
+        assertTrue(dlq.get("k" + (n + 2)).startsWith("invalid_record|wrong_type"));
+        assertTrue(dlq.get("k" + (n + 3)).startsWith("empty_input|"));
+        assertTrue(dlq.get("k" + (n + 4)).startsWith("invalid_record|invalid_utf8"));
+    }
+}

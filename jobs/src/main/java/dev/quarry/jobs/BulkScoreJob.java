@@ -1,0 +1,225 @@
+package dev.quarry.jobs;
+
+import dev.quarry.connectors.InputMapping;
+import dev.quarry.connectors.InputRecord;
+import dev.quarry.connectors.ResultRecord;
+import dev.quarry.connectors.ResultSchema;
+import dev.quarry.connectors.RowFileFormat;
+import dev.quarry.connectors.arrow.ArrowInputFormat;
+import dev.quarry.connectors.arrow.ArrowResults;
+import dev.quarry.connectors.arrow.ArrowSchemas;
+import dev.quarry.connectors.parquet.ParquetFiles;
+import dev.quarry.connectors.parquet.ParquetInputFormat;
+import dev.quarry.connectors.parquet.ParquetResults;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.apache.avro.Schema;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Bulk scoring: Parquet or Arrow files in, one results dataset and one errors dataset out.
+ *
+ * <p>Guarantees: every input row yields exactly one output row, in the results output when it
+ * succeeded and in the errors output (same columns, {@code error_kind}/{@code error_message} set)
+ * when it failed; across failures too, because the file source checkpoints its position, Async I/O
+ * checkpoints in-flight records and the file sinks commit files only on completed checkpoints.
+ *
+ * <p>Run it with {@code quarry bulk-score ...} (embedded MiniCluster, progress bar) or submit
+ * {@link #main} with {@code flink run -c dev.quarry.jobs.BulkScoreJob quarry-jobs.jar ...} (same flags).
+ */
+public final class BulkScoreJob {
+    public static final String JOB_NAME = "quarry bulk-score";
+    public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+    public static final int DEFAULT_RESTART_ATTEMPTS = 3;
+    public static final String ERRORS_SUFFIX = "_errors";
+
+    /** Input / output file formats. */
+    public enum Format {
+        PARQUET, ARROW;
+
+        public static Format parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("unknown format '" + s + "' (expected parquet or arrow)");
+            }
+        }
+
+        /** Guesses the input format from a path: {@code .arrow}, {@code .ipc}, {@code .feather} mean Arrow. */
+        public static Format guess(Path p) {
+            List<Path> files = ParquetFiles.listFiles(p);
+            String n = files.isEmpty() ? p.getName() : files.get(0).getName();
+            return n.endsWith(".arrow") || n.endsWith(".ipc") || n.endsWith(".feather") ? ARROW : PARQUET;
+        }
+    }
+
+    /** Everything a bulk-score run needs; validated in {@link Builder#build()}. */
+    public static final class Options implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        public final String input;
+        public final String output;
+        public final String errors;
+        public final Format inputFormat;
+        public final Format outputFormat;
+        public final InputMapping mapping;
+        public final ScoringSpec spec;
+        public final int parallelism;
+        public final Duration checkpointInterval;
+        public final int restartAttempts;
+
+        private Options(Builder b) {
+            this.input = b.input;
+            this.output = b.output;
+            this.errors = b.errors != null ? b.errors : stripSlash(b.output) + ERRORS_SUFFIX;
+            this.inputFormat = b.inputFormat != null ? b.inputFormat : Format.guess(new Path(b.input));
+            this.outputFormat = b.outputFormat;
+            this.mapping = b.mapping;
+            this.spec = b.spec;
+            this.parallelism = b.parallelism;
+            this.checkpointInterval = b.checkpointInterval;
+            this.restartAttempts = b.restartAttempts;
+        }
+
+        public static Builder builder() { return new Builder(); }
+
+        public static final class Builder {
+            private String input;
+            private String output;
+            private String errors;
+            private Format inputFormat;
+            private Format outputFormat = Format.PARQUET;
+            private InputMapping mapping = InputMapping.defaults();
+            private ScoringSpec spec;
+            private int parallelism = 1;
+            private Duration checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL;
+            private int restartAttempts = DEFAULT_RESTART_ATTEMPTS;
+
+            /** A file or directory, local path or any Flink file system URI. */
+            public Builder input(String v) { this.input = v; return this; }
+            /** Results directory (must be empty or absent). */
+            public Builder output(String v) { this.output = v; return this; }
+            /** Errors directory; default: the output path + {@value #ERRORS_SUFFIX}. */
+            public Builder errors(String v) { this.errors = v; return this; }
+            /** Default: guessed from the file names. */
+            public Builder inputFormat(Format v) { this.inputFormat = v; return this; }
+            public Builder outputFormat(Format v) { this.outputFormat = v; return this; }
+            public Builder mapping(InputMapping v) { this.mapping = v; return this; }
+            public Builder spec(ScoringSpec v) { this.spec = v; return this; }
+            public Builder parallelism(int v) { this.parallelism = v; return this; }
+            /** Output files commit on each checkpoint; a shorter interval shows results sooner. */
+            public Builder checkpointInterval(Duration v) { this.checkpointInterval = v; return this; }
+            /** Fixed-delay restarts before the job fails. */
+            public Builder restartAttempts(int v) { this.restartAttempts = v; return this; }
+
+            public Options build() {
+                if (input == null || input.isBlank()) throw new IllegalArgumentException("--input must be set");
+                if (output == null || output.isBlank()) throw new IllegalArgumentException("--output must be set");
+                Objects.requireNonNull(spec, "scoring spec");
+                Objects.requireNonNull(mapping, "mapping");
+                Objects.requireNonNull(outputFormat, "output format");
+                if (parallelism < 1) throw new IllegalArgumentException("--parallelism must be >= 1");
+                if (checkpointInterval == null || checkpointInterval.toMillis() < 10) throw new IllegalArgumentException("--checkpoint-interval must be >= 10ms");
+                if (restartAttempts < 0) throw new IllegalArgumentException("restart attempts must be >= 0");
+                return new Options(this);
+            }
+        }
+    }
+
+    private BulkScoreJob() {}
+
+    /** The job's Flink configuration: checkpointing and a bounded fixed-delay restart strategy. */
+    public static Configuration configuration(Options o) {
+        Configuration c = new Configuration();
+        // the embedded MiniCluster would otherwise try Hadoop delegation tokens (Hadoop is only here for Parquet)
+        c.set(org.apache.flink.configuration.SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, o.restartAttempts);
+        c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
+        return c;
+    }
+
+    /** The result columns for this input (passthrough columns keep their input types). */
+    public static ResultSchema resultSchema(Options o) {
+        ResultSchema.Builder b = ResultSchema.builder(o.spec.task());
+        Path in = new Path(o.input);
+        if (o.inputFormat == Format.PARQUET) {
+            Schema fileSchema = ParquetFiles.readSchema(in);
+            b.passthroughFrom(fileSchema, ParquetInputFormat.passthroughColumns(o.mapping, fileSchema));
+        } else {
+            try {
+                var schema = ArrowInputFormat.readSchema(firstFile(in));
+                for (var f : schema.getFields()) {
+                    if (o.mapping.passes(f.getName())) b.passthrough(f.getName(), ArrowSchemas.columnType(f));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read Arrow input " + in + ": " + e.getMessage(), e);
+            }
+        }
+        if (o.spec.task() == ResultSchema.TaskKind.EXTRACT) b.extractFieldsFromJsonSchema(o.spec.schemaJson());
+        return b.build();
+    }
+
+    /** Total input rows (Parquet: from the footers; Arrow: from the record batches). */
+    public static long countRows(Options o) {
+        Path in = new Path(o.input);
+        if (o.inputFormat == Format.PARQUET) return ParquetFiles.countRows(in);
+        long n = 0;
+        for (Path f : ParquetFiles.listFiles(in)) {
+            try {
+                n += ArrowInputFormat.countRows(f);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
+        }
+        return n;
+    }
+
+    private static Path firstFile(Path in) {
+        List<Path> files = ParquetFiles.listFiles(in);
+        if (files.isEmpty()) throw new IllegalArgumentException("no input files under " + in);
+        return files.get(0);
+    }
+
+    /** Adds the job to {@code env}: source -> inference -> results and errors sinks. */
+    public static void build(StreamExecutionEnvironment env, Options o, EngineFactory engines, String progressRunId) {
+        env.enableCheckpointing(o.checkpointInterval.toMillis());
+        env.setParallelism(o.parallelism);
+        ResultSchema rs = resultSchema(o);
+        Path in = new Path(o.input);
+        RowFileFormat format = o.inputFormat == Format.PARQUET
+                ? new ParquetInputFormat(o.mapping, ParquetFiles.readSchema(in))
+                : new ArrowInputFormat(o.mapping);
+        DataStream<InputRecord> input = env.fromSource(FileSource.forBulkFileFormat(format, in).build(),
+                WatermarkStrategy.noWatermarks(), "input:" + in.getName()).uid("input");
+        DataStream<ResultRecord> results = ScoringPipeline.score(input, o.spec, engines);
+        if (progressRunId != null) results = results.map(Progress.counting(progressRunId)).name("progress");
+        Path out = new Path(o.output);
+        Path err = new Path(o.errors);
+        results.filter(r -> !r.isError()).name("succeeded")
+                .sinkTo(o.outputFormat == Format.PARQUET ? ParquetResults.sink(out, rs) : ArrowResults.sink(out, rs))
+                .name("results").uid("results");
+        results.filter(ResultRecord::isError).name("failed")
+                .sinkTo(o.outputFormat == Format.PARQUET ? ParquetResults.sink(err, rs) : ArrowResults.sink(err, rs))
+                .name("errors").uid("errors");
+    }
+
+    static String stripSlash(String s) {
+        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    /** {@code flink run} entry point; takes the same flags as {@code quarry bulk-score}. */
+    public static void main(String[] args) {
+        int code = new picocli.CommandLine(new dev.quarry.jobs.cli.BulkScoreCommand()).execute(args);
+        if (code != 0) throw new IllegalStateException("bulk-score failed with exit code " + code);
+    }
+}

@@ -1,0 +1,105 @@
+package dev.quarry.jobs.cli;
+
+import dev.quarry.connectors.InputMapping;
+import dev.quarry.connectors.ResultSchema.TaskKind;
+import dev.quarry.jobs.Models;
+import dev.quarry.jobs.ScoringSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/** Task, model and input-field flags shared by {@code bulk-score} and {@code stream}. */
+public class ScoringOptions {
+    @Option(names = "--task", required = true, description = "summarize, classify, extract or prompt")
+    String task;
+
+    @Option(names = {"--text-column", "--text-field"}, defaultValue = InputMapping.DEFAULT_TEXT_FIELD, description = "Input field holding the text (default: ${DEFAULT-VALUE})")
+    String textColumn;
+
+    @Option(names = {"--id-column", "--id-field"}, defaultValue = InputMapping.DEFAULT_ID_FIELD, description = "Input field holding the record id (default: ${DEFAULT-VALUE}); records without it get a position-based id")
+    String idColumn;
+
+    @Option(names = "--passthrough", split = ",", description = "Input fields copied to the output (default: all fields other than the text)")
+    List<String> passthrough;
+
+    @Option(names = "--labels", split = ",", description = "classify: the candidate labels, e.g. positive,negative")
+    List<String> labels;
+
+    @Option(names = "--schema", description = "extract: a JSON schema file")
+    Path schema;
+
+    @Option(names = "--template", description = "prompt: the user template, {text} and {field} placeholders")
+    String template;
+
+    @Option(names = "--max-new-tokens", defaultValue = "" + ScoringSpec.DEFAULT_MAX_NEW_TOKENS, description = "Most tokens generated per record (default: ${DEFAULT-VALUE})")
+    int maxNewTokens;
+
+    @Option(names = "--max-sequence-length", defaultValue = "" + dev.quarry.engine.BatchingOptions.DEFAULT_MAX_SEQUENCE_LENGTH, description = "Longest prompt + generation per record in tokens; longer records fail with input_too_long (default: ${DEFAULT-VALUE})")
+    int maxSequenceLength;
+
+    @Option(names = "--model", description = "A Hugging Face Granite 4.0 checkpoint directory (config.json, *.safetensors, tokenizer.json)")
+    Path model;
+
+    @Option(names = "--preset", description = "Use a built-in random-weight checkpoint of this preset (e.g. tiny-hybrid) instead of --model")
+    String preset;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the --preset weights (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--cache-dir", description = "Where --preset checkpoints are generated (default: $QUARRY_CACHE or ~/.cache/quarry)")
+    Path cacheDir;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda:N (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--dtype", description = "f32 or bf16 (default: f32 on CPU, bf16 on CUDA)")
+    String dtype;
+
+    @Option(names = "--capacity", defaultValue = "" + ScoringSpec.DEFAULT_CAPACITY, description = "In-flight records per operator subtask (default: ${DEFAULT-VALUE})")
+    int capacity;
+
+    @Option(names = "--timeout", defaultValue = "10m", description = "Per-record timeout, e.g. 30s, 10m (default: ${DEFAULT-VALUE})")
+    String timeout;
+
+    @Option(names = "--ordered", description = "Emit results in input order per subtask (default: as they finish)")
+    boolean ordered;
+
+    public InputMapping mapping() {
+        return InputMapping.builder().idField(idColumn).textField(textColumn).passthroughFields(passthrough).build();
+    }
+
+    public ScoringSpec spec() {
+        if (model != null && preset != null) throw new IllegalArgumentException("give either --model or --preset, not both");
+        Path dir = Models.resolve(model, preset, seed, cacheDir);
+        String schemaJson = null;
+        if (schema != null) {
+            try {
+                schemaJson = Files.readString(schema);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read --schema " + schema + ": " + e.getMessage(), e);
+            }
+        }
+        return ScoringSpec.builder().task(TaskKind.parse(task)).labels(labels).schemaJson(schemaJson).template(template)
+                .maxNewTokens(maxNewTokens).maxSequenceLength(maxSequenceLength).modelDir(dir).device(device).dtype(dtype).capacity(capacity)
+                .timeout(duration(timeout, "--timeout")).ordered(ordered).build();
+    }
+
+    /** Parses {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}, or a plain number of milliseconds. */
+    public static Duration duration(String s, String flag) {
+        String v = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (v.endsWith("ms")) return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            if (v.endsWith("s")) return Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+            if (v.endsWith("m")) return Duration.ofSeconds(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 60));
+            if (v.endsWith("h")) return Duration.ofMinutes(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 60));
+            return Duration.ofMillis(Long.parseLong(v));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " must be a duration like 500ms, 10s, 2m or 1h, got '" + s + "'");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.quarry.jobs.cli;
+
+import dev.quarry.jobs.EngineFactory;
+import dev.quarry.jobs.StreamJob;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code quarry stream}: Kafka JSON records through Granite to an output topic, failures to a DLQ topic. */
+@Command(name = "stream", mixinStandardHelpOptions = true,
+        description = {"Scores a Kafka topic of JSON records with a Granite model on an embedded Flink MiniCluster.",
+                "Results go to --output-topic, failures (bad JSON, missing text, engine errors) to --dlq-topic.",
+                "With --checkpoint-dir, a restarted process (same flags) resumes from the latest retained checkpoint."})
+public class StreamCommand implements Callable<Integer> {
+    @Option(names = "--bootstrap-servers", required = true) String bootstrapServers;
+    @Option(names = "--input-topic", required = true) String inputTopic;
+    @Option(names = "--output-topic", required = true) String outputTopic;
+    @Option(names = "--dlq-topic", required = true) String dlqTopic;
+    @Option(names = "--group-id", description = "Consumer group (default: quarry-INPUT_TOPIC)") String groupId;
+    @Option(names = "--delivery", defaultValue = "exactly-once", description = "exactly-once or at-least-once (default: ${DEFAULT-VALUE})") String delivery;
+    @Option(names = "--transactional-id-prefix", description = "Unique per job on the Kafka cluster (default: quarry-OUTPUT_TOPIC)") String txPrefix;
+    @Option(names = "--kafka-property", description = "Any Kafka client property, k=v (repeatable): SASL, SSL, transaction.timeout.ms, ...") Map<String, String> kafkaProperties = new LinkedHashMap<>();
+    @Option(names = "--checkpoint-dir", description = "Checkpoint directory (any Flink file system); resumes from its latest checkpoint") String checkpointDir;
+    @Option(names = "--checkpoint-interval", defaultValue = "10s", description = "Checkpoint interval; results are committed at each (default: ${DEFAULT-VALUE})") String checkpointInterval;
+    @Option(names = "--expected-restart", defaultValue = "2m", description = "Restart time incl. model load that transaction.timeout.ms must cover (default: ${DEFAULT-VALUE})") String expectedRestart;
+    @Option(names = "--parallelism", defaultValue = "1") int parallelism;
+    @Option(names = "--bounded", description = "Stop at the input topic's end offsets as of start-up") boolean bounded;
+
+    @Mixin ScoringOptions scoring = new ScoringOptions();
+
+    private EngineFactory engines = EngineFactory.real();
+
+    /** Uses another engine factory (tests run the command with a fake engine). */
+    public StreamCommand withEngines(EngineFactory f) {
+        this.engines = f;
+        return this;
+    }
+
+    public StreamJob.Options options() {
+        DeliveryGuarantee g = switch (delivery.toLowerCase(Locale.ROOT)) {
+            case "exactly-once", "exactly_once" -> DeliveryGuarantee.EXACTLY_ONCE;
+            case "at-least-once", "at_least_once" -> DeliveryGuarantee.AT_LEAST_ONCE;
+            default -> throw new IllegalArgumentException("--delivery must be exactly-once or at-least-once, got '" + delivery + "'");
+        };
+        StreamJob.Options.Builder b = StreamJob.Options.builder().bootstrapServers(bootstrapServers).inputTopic(inputTopic)
+                .outputTopic(outputTopic).dlqTopic(dlqTopic).groupId(groupId).delivery(g).transactionalIdPrefix(txPrefix)
+                .checkpointDir(checkpointDir).checkpointInterval(ScoringOptions.duration(checkpointInterval, "--checkpoint-interval"))
+                .expectedRestart(ScoringOptions.duration(expectedRestart, "--expected-restart"))
+                .parallelism(parallelism).bounded(bounded).mapping(scoring.mapping()).spec(scoring.spec());
+        kafkaProperties.forEach(b::kafkaProperty);
+        return b.build();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        StreamJob.Options o = options();
+        var env = StreamExecutionEnvironment.getExecutionEnvironment(StreamJob.configuration(o));
+        StreamJob.configuration(o).getOptional(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH)
+                .ifPresent(p -> System.err.println("quarry stream: resuming from checkpoint " + p));
+        StreamJob.build(env, o, engines);
+        System.err.println("quarry stream: " + o.spec + ", " + o.inputTopic + " -> " + o.outputTopic + " (dead letters: " + o.dlqTopic + ")");
+        env.execute(StreamJob.JOB_NAME);
+        return 0;
+    }
+}

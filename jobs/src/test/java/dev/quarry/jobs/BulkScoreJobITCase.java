@@ -1,0 +1,116 @@
+package dev.quarry.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.connectors.InputMapping;
+import dev.quarry.connectors.ResultFiles;
+import dev.quarry.connectors.ResultSchema.TaskKind;
+import dev.quarry.connectors.parquet.ParquetFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.SecurityOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(180)
+class BulkScoreJobITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    static Configuration conf() {
+        Configuration c = new Configuration();
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
+        return c;
+    }
+
+    static final Schema INPUT = SchemaBuilder.record("doc").fields()
+            .requiredString("doc_id").optionalString("body").requiredInt("stars").endRecord();
+
+    static Path writeInput(Path dir, int n) throws Exception {
+        Files.createDirectories(dir);
+        List<GenericRecord> rows = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            GenericData.Record g = new GenericData.Record(INPUT);
+            g.put("doc_id", "d" + i);
+            g.put("body", i % 97 == 5 ? "" : i % 101 == 7 ? "x".repeat(FakeEngine.MAX_CHARS + 1) : i % 103 == 9 ? null : "review number " + i);
+            g.put("stars", i % 5);
+            rows.add(g);
+        }
+        int half = n / 2;
+        ParquetFiles.writeLocal(dir.resolve("part-a.parquet"), INPUT, rows.subList(0, half));
+        ParquetFiles.writeLocal(dir.resolve("part-b.parquet"), INPUT, rows.subList(half, n));
+        return dir;
+    }
+
+    @Test
+    void parquetToParquetWithInducedFailuresHasEachIdOnce(@TempDir Path tmp) throws Exception {
+        int n = 3000;
+        Path in = writeInput(tmp.resolve("in"), n);
+        FakeEngine.SUBMITTED.set(0);
+        FakeEngine.crashAt.set(1700);
+        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.CLASSIFY).labels(List.of("even", "odd"))
+                .modelDir(tmp).capacity(16).build();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build())
+                .spec(spec).parallelism(2).checkpointInterval(java.time.Duration.ofMillis(150)).restartAttempts(3).build();
+        BulkScoreRunner.Summary s = BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false);
+        assertTrue(FakeEngine.SUBMITTED.get() > 1700 && FakeEngine.crashAt.get() == 0, "the crash was injected");
+        assertEquals(n, s.inputRows());
+        assertEquals(n, s.rows(), "output rows = input rows");
+        Set<String> ids = new HashSet<>(s.results().ids());
+        ids.addAll(s.errors().ids());
+        assertEquals(n, ids.size(), "each id exactly once");
+        Map<String, Long> errs = s.errors().errorsByKind();
+        long empties = 0, longs = 0, nulls = 0;
+        for (int i = 0; i < n; i++) {
+            if (i % 97 == 5) empties++;
+            else if (i % 101 == 7) longs++;
+            else if (i % 103 == 9) nulls++;
+        }
+        assertEquals(empties, errs.get("empty_input"));
+        assertEquals(longs, errs.get("input_too_long"));
+        assertEquals(nulls, errs.get("invalid_record"));
+
+        List<Map<String, Object>> rows = ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 10);
+        Map<String, Object> r = rows.get(0);
+        assertTrue(Set.of("even", "odd").contains(r.get("label")));
+        assertTrue(r.get("stars") instanceof Integer, "passthrough keeps its int type");
+        assertEquals("fakehash", r.get("model_hash"));
+        assertTrue(!r.containsKey("body"), "the text column is not passed through by default");
+        assertTrue(s.render().contains("rows:        3000 of 3000"), s.render());
+    }
+
+    @Test
+    void arrowOutputForExtract(@TempDir Path tmp) throws Exception {
+        Path in = writeInput(tmp.resolve("in"), 300);
+        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.EXTRACT)
+                .schemaJson("{\"type\":\"object\",\"properties\":{\"length\":{\"type\":\"integer\"}}}").modelDir(tmp).build();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build())
+                .outputFormat(BulkScoreJob.Format.ARROW).spec(spec).checkpointInterval(java.time.Duration.ofMillis(200)).build();
+        BulkScoreRunner.Summary s = BulkScoreRunner.run(o, FakeEngine.factory(), System.err, true);
+        assertEquals(300, s.rows());
+        Map<String, Object> row = ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 1).get(0);
+        assertTrue(row.get("length") instanceof Long, "extract field is a typed int64 column: " + row);
+        assertTrue(Files.list(tmp.resolve("out")).allMatch(p -> p.getFileName().toString().endsWith(".arrow")));
+    }
+}

@@ -1,0 +1,64 @@
+package dev.quarry.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.connectors.ResultFiles;
+import dev.quarry.jobs.cli.DemoCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.SecurityOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+@Timeout(300)
+class DemoCommandITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    static Configuration conf() {
+        Configuration c = new Configuration();
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
+        return c;
+    }
+
+    @Test
+    void demoPipelineOnAFakeEngineFromACleanDirectory(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("model");
+        Files.createDirectories(model);
+        Files.writeString(model.resolve("config.json"), "{}");
+        DemoCommand demo = new DemoCommand();
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        setField(demo, "engines", FakeEngine.factory());
+        setField(demo, "out", new PrintStream(buf, true, StandardCharsets.UTF_8));
+        Path out = tmp.resolve("clean-workdir").resolve("demo-out");
+        int code = new CommandLine(demo).execute("--output", out.toString(), "--model", model.toString(), "--no-progress");
+        String printed = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, printed);
+        assertEquals(300, ResultFiles.stats(new org.apache.flink.core.fs.Path(out.resolve("classify").toUri())).rows());
+        assertEquals(300, ResultFiles.stats(new org.apache.flink.core.fs.Path(out.resolve("summarize").toUri())).rows());
+        assertTrue(printed.contains("== classify") && printed.contains("== summarize") && printed.contains("preview:"), printed);
+        assertTrue(printed.contains("review-"), printed);
+        // a second run recreates its own output directory
+        assertEquals(0, new CommandLine(demo).execute("--output", out.toString(), "--model", model.toString(), "--no-progress"));
+    }
+
+    static void setField(Object o, String name, Object v) throws Exception {
+        var f = o.getClass().getDeclaredField(name);
+        f.setAccessible(true);
+        f.set(o, v);
+    }
+}

@@ -1,0 +1,146 @@
+package dev.quarry.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.connectors.Json;
+import dev.quarry.connectors.ResultSchema.TaskKind;
+import dev.quarry.connectors.kafka.DeadLetterSerializer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.SecurityOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(240)
+class StreamJobITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    static KafkaTestBroker broker;
+
+    static Configuration conf() {
+        Configuration c = new Configuration();
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
+        return c;
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+        broker = new KafkaTestBroker();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (broker != null) broker.close();
+    }
+
+    static boolean completedCheckpoint(Path dir) {
+        return StreamJob.latestCheckpoint(new org.apache.flink.core.fs.Path(dir.toUri())).isPresent();
+    }
+
+    static boolean checkpointInProgress(Path dir) {
+        try (Stream<Path> s = Files.walk(dir, 2)) {
+            return s.anyMatch(p -> p.getFileName().toString().startsWith("chk-") && !Files.exists(p.resolve("_metadata")));
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Test
+    void kafkaToKafkaExactlyOnceAcrossInjectedFailures(@TempDir Path tmp) throws Exception {
+        broker.createTopics(3, "eos-in", "eos-out", "eos-dlq");
+        int n = 4000;
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String v = i % 500 == 13 ? "{broken json " + i
+                    : i % 500 == 77 ? "{\"id\":\"r" + i + "\",\"text\":\"\"}"
+                    : "{\"id\":\"r" + i + "\",\"text\":\"record " + i + "\",\"i\":" + i + "}";
+            values.add(v.getBytes(StandardCharsets.UTF_8));
+        }
+        broker.produce("eos-in", values);
+
+        FakeEngine.SUBMITTED.set(0);
+        FakeEngine.delayMs = 1;
+        FakeEngine.crashAt.set(900);            // 1: mid-stream, with records in flight inside the engine
+        Path ckpt = tmp.resolve("ckpt");
+        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(broker.bootstrap()).inputTopic("eos-in")
+                .outputTopic("eos-out").dlqTopic("eos-dlq").spec(ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(tmp).capacity(16).build())
+                .checkpointDir(ckpt.toUri().toString()).checkpointInterval(Duration.ofMillis(200)).expectedRestart(Duration.ofSeconds(5))
+                .kafkaProperty("transaction.timeout.ms", "60000").parallelism(2).bounded(true).restartAttempts(5).build();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(StreamJob.configuration(o));
+        StreamJob.build(env, o, FakeEngine.factory());
+        CompletableFuture<Void> armer = CompletableFuture.runAsync(() -> {
+            try {
+                while (FakeEngine.crashAt.get() != 0) Thread.sleep(5);
+                long seen = FakeEngine.SUBMITTED.get();
+                while (!completedCheckpoint(ckpt) || FakeEngine.SUBMITTED.get() < seen + 300) Thread.sleep(5);
+                FakeEngine.crashNow.set(true);      // 2: after a completed checkpoint
+                while (FakeEngine.crashNow.get()) Thread.sleep(5);
+                long deadline = System.currentTimeMillis() + 20_000;
+                while (!checkpointInProgress(ckpt) && System.currentTimeMillis() < deadline) Thread.sleep(1);
+                FakeEngine.crashNow.set(true);      // 3: while a checkpoint is being taken (best effort: the window is short)
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        env.execute("stream-eos");
+        armer.cancel(true);
+        FakeEngine.crashNow.set(false);
+        assertTrue(FakeEngine.SUBMITTED.get() > n, "failures replayed records: " + FakeEngine.SUBMITTED.get());
+
+        Map<String, Integer> seen = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : broker.readAll("eos-out", "read_committed")) {
+            JsonNode j = Json.MAPPER.readTree(r.value());
+            String id = j.get("id").asText();
+            seen.merge(id, 1, Integer::sum);
+            assertEquals("RECORD " + id.substring(1), j.get("text").asText());
+            assertEquals(Integer.parseInt(id.substring(1)), j.get("passthrough").get("i").asInt());
+        }
+        Map<String, String> dlq = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : broker.readAll("eos-dlq", "read_committed")) {
+            String id = new String(r.headers().lastHeader(DeadLetterSerializer.ID_HEADER).value(), StandardCharsets.UTF_8);
+            seen.merge(id, 1, Integer::sum);
+            dlq.put(id, new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8));
+        }
+        assertEquals(n, seen.size(), "one committed record per input");
+        assertTrue(seen.values().stream().allMatch(c -> c == 1), "no duplicates: " + seen.entrySet().stream().filter(e -> e.getValue() > 1).limit(5).toList());
+        assertEquals(16, dlq.size());
+        assertEquals(8, dlq.values().stream().filter("invalid_record"::equals).count());
+        assertEquals(8, dlq.values().stream().filter("empty_input"::equals).count());
+        assertTrue(broker.readAll("eos-out", "read_uncommitted").size() > seen.size() - dlq.size(), "aborted transactions held duplicates");
+    }
+
+    @Test
+    void transactionTimeoutShorterThanRecoveryIsRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StreamJob.Options.builder()
+                .bootstrapServers("x:1").inputTopic("a").outputTopic("b").dlqTopic("c")
+                .spec(ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(Path.of(".")).build())
+                .kafkaProperty("transaction.timeout.ms", "30000").checkpointInterval(Duration.ofSeconds(20)).build());
+        assertTrue(e.getMessage().contains("transaction.timeout.ms=30000"), e.getMessage());
+    }
+}

@@ -1,0 +1,180 @@
+package dev.quarry.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.connectors.ResultSchema.TaskKind;
+import dev.quarry.connectors.kafka.DeadLetterSerializer;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.SecurityOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Exactly-once across a savepoint restore at another parallelism and across a SIGKILLed process. */
+@Timeout(300)
+class StreamRecoveryITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    static KafkaTestBroker broker;
+
+    static Configuration conf() {
+        Configuration c = new Configuration();
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
+        return c;
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+        broker = new KafkaTestBroker();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (broker != null) broker.close();
+    }
+
+    static void produce(String topic, int n) {
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String v = i % 250 == 3 ? "not json " + i : "{\"id\":\"r" + i + "\",\"text\":\"record " + i + "\"}";
+            values.add(v.getBytes(StandardCharsets.UTF_8));
+        }
+        broker.produce(topic, values);
+    }
+
+    /** id -> committed copies across output and dead-letter topics. */
+    static Map<String, Integer> committed(String out, String dlq) throws Exception {
+        Map<String, Integer> seen = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : broker.readAll(out, "read_committed")) {
+            seen.merge(dev.quarry.connectors.Json.MAPPER.readTree(r.value()).get("id").asText(), 1, Integer::sum);
+        }
+        for (ConsumerRecord<byte[], byte[]> r : broker.readAll(dlq, "read_committed")) {
+            seen.merge(new String(r.headers().lastHeader(DeadLetterSerializer.ID_HEADER).value(), StandardCharsets.UTF_8), 1, Integer::sum);
+        }
+        return seen;
+    }
+
+    static Map<String, Integer> awaitCommitted(String out, String dlq, int atLeast, Duration max) throws Exception {
+        long deadline = System.nanoTime() + max.toNanos();
+        Map<String, Integer> seen = committed(out, dlq);
+        while (seen.size() < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(300);
+            seen = committed(out, dlq);
+        }
+        return seen;
+    }
+
+    static void assertExactlyOnce(Map<String, Integer> seen, int n) {
+        assertEquals(n, seen.size(), "every input committed");
+        assertTrue(seen.values().stream().allMatch(c -> c == 1),
+                "duplicates: " + seen.entrySet().stream().filter(e -> e.getValue() > 1).limit(5).toList());
+    }
+
+    StreamJob.Options options(String p, Path tmp, int parallelism, String checkpointDir) {
+        return StreamJob.Options.builder().bootstrapServers(broker.bootstrap()).inputTopic(p + "-in").outputTopic(p + "-out")
+                .dlqTopic(p + "-dlq").spec(ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(tmp).capacity(8).build())
+                .checkpointDir(checkpointDir).checkpointInterval(Duration.ofMillis(200)).expectedRestart(Duration.ofSeconds(5))
+                .kafkaProperty("transaction.timeout.ms", "30000").parallelism(parallelism).restartAttempts(0).build();
+    }
+
+    @Test
+    void savepointRestoreAtAnotherParallelismKeepsExactlyOnce(@TempDir Path tmp) throws Exception {
+        String p = "sp" + System.nanoTime();
+        broker.createTopics(4, p + "-in", p + "-out", p + "-dlq");
+        int n = 2000;
+        produce(p + "-in", n);
+        FakeEngine.delayMs = 4;
+
+        StreamJob.Options o1 = options(p, tmp, 2, null);
+        StreamExecutionEnvironment env1 = StreamExecutionEnvironment.getExecutionEnvironment(StreamJob.configuration(o1));
+        StreamJob.build(env1, o1, FakeEngine.factory());
+        JobClient job1 = env1.executeAsync("before-savepoint");
+        Map<String, Integer> part = awaitCommitted(p + "-out", p + "-dlq", 300, Duration.ofSeconds(60));
+        assertTrue(part.size() >= 300 && part.size() < n, "stopped mid-stream: " + part.size());
+        String savepoint = job1.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL).get();
+
+        StreamJob.Options o2 = options(p, tmp, 1, null);
+        Configuration c2 = StreamJob.configuration(o2);
+        c2.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        StreamExecutionEnvironment env2 = StreamExecutionEnvironment.getExecutionEnvironment(c2);
+        StreamJob.build(env2, o2, FakeEngine.factory());
+        JobClient job2 = env2.executeAsync("after-savepoint");
+        try {
+            assertExactlyOnce(awaitCommitted(p + "-out", p + "-dlq", n, Duration.ofSeconds(90)), n);
+        } finally {
+            job2.cancel().get();
+            FakeEngine.delayMs = 0;
+        }
+    }
+
+    @Test
+    void sigkilledStreamProcessResumesFromItsRetainedCheckpoint(@TempDir Path tmp) throws Exception {
+        String p = "kill" + System.nanoTime();
+        broker.createTopics(2, p + "-in", p + "-out", p + "-dlq");
+        int n = 2000;
+        produce(p + "-in", n);
+        Path ckpt = tmp.resolve("ckpt");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
+                "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), FakeStreamMain.class.getName(),
+                "--bootstrap-servers", broker.bootstrap(), "--input-topic", p + "-in", "--output-topic", p + "-out", "--dlq-topic", p + "-dlq",
+                "--task", "summarize", "--model", fakeModel(tmp).toString(), "--checkpoint-dir", ckpt.toUri().toString(),
+                "--checkpoint-interval", "300ms", "--expected-restart", "5s", "--kafka-property", "transaction.timeout.ms=30000",
+                "--parallelism", "2"));
+        File log1 = tmp.resolve("run1.log").toFile();
+        Process first = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log1).start();
+        try {
+            Map<String, Integer> part = awaitCommitted(p + "-out", p + "-dlq", 300, Duration.ofSeconds(90));
+            assertTrue(part.size() >= 300, "first run made progress: " + part.size() + "\n" + Files.readString(log1.toPath()));
+            assertTrue(part.size() < n, "killed mid-stream");
+        } finally {
+            first.destroyForcibly();   // SIGKILL
+            first.waitFor();
+        }
+        assertTrue(StreamJob.latestCheckpoint(new org.apache.flink.core.fs.Path(ckpt.toUri())).isPresent(), "a retained checkpoint");
+
+        File log2 = tmp.resolve("run2.log").toFile();
+        Process second = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log2).start();
+        try {
+            assertExactlyOnce(awaitCommitted(p + "-out", p + "-dlq", n, Duration.ofSeconds(120)), n);
+            assertTrue(Files.readString(log2.toPath()).contains("resuming from checkpoint"), Files.readString(log2.toPath()));
+        } finally {
+            second.destroyForcibly();
+            second.waitFor();
+        }
+    }
+
+    static Path fakeModel(Path tmp) throws Exception {
+        Path m = tmp.resolve("fake-model");
+        Files.createDirectories(m);
+        Files.writeString(m.resolve("config.json"), "{}");
+        return m;
+    }
+}
