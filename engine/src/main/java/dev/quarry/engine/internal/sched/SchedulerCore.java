@@ -299,6 +299,8 @@ public final class SchedulerCore implements AutoCloseable {
     }
 
     private volatile int waitingSize;
+    /** Prefix states in use by the arrivals being prefilled: never evicted below this count. */
+    private int pinned;
 
     public int cachedPrefixes() {
         synchronized (prefixCache) { return prefixCache.size(); }
@@ -382,11 +384,13 @@ public final class SchedulerCore implements AutoCloseable {
         // group rows by prefix so each group forks one cached state
         LinkedHashMap<PrefixKey, List<Sequence>> groups = new LinkedHashMap<>();
         for (Sequence s : arrivals) groups.computeIfAbsent(new PrefixKey(s.prefixIds), k -> new ArrayList<>()).add(s);
+        pinned = groups.size();
         List<Sequence> rows = new ArrayList<>();
         List<BatchState> parts = new ArrayList<>();
         BatchState fresh = null;
         try {
             try (NDManager step = NDManager.newBaseManager()) {
+                prefillPrefixes(groups.keySet(), step);
                 for (var e : groups.entrySet()) {
                     List<Sequence> g = e.getValue();
                     if (e.getKey().ids.length == 0) {
@@ -438,12 +442,53 @@ public final class SchedulerCore implements AutoCloseable {
                     active.addAll(keptSeqs);
                 }
             }
+            pinned = 0;
+            trimPrefixCache();
         } catch (RuntimeException e) {
+            pinned = 0;
             LOG.warn("prefill of {} arrivals failed", arrivals.size(), e);
             parts.forEach(BatchState::close);
             if (fresh != null) fresh.close();
             for (Sequence s : arrivals) {
                 if (!s.future.isDone() && !active.contains(s)) fail(s, ErrorKind.ENGINE_FAILURE, "prefill failed: " + e);
+            }
+        }
+    }
+
+    /** Prefills every prefix not in the cache, all in one ragged batch, and caches one state row each. */
+    private void prefillPrefixes(java.util.Collection<PrefixKey> keys, NDManager step) {
+        List<PrefixKey> missing = new ArrayList<>();
+        synchronized (prefixCache) {
+            for (PrefixKey k : keys) if (k.ids.length > 0 && !prefixCache.containsKey(k)) missing.add(k);
+        }
+        if (missing.size() < 2) return; // prefixState() handles a single one
+        int[][] ids = new int[missing.size()][];
+        for (int i = 0; i < ids.length; i++) ids[i] = missing.get(i).ids;
+        try (BatchState st = model.emptyState(missing.size())) {
+            model.prefill(step, ids, st);
+            steps.incrementAndGet();
+            for (int i = 0; i < ids.length; i++) {
+                promptTokens.addAndGet(ids[i].length);
+                cachePrefix(missing.get(i), st.select(new int[] {i}));
+            }
+        }
+    }
+
+    private void trimPrefixCache() {
+        cachePrefix(null, null);
+    }
+
+    private void cachePrefix(PrefixKey key, BatchState st) {
+        synchronized (prefixCache) {
+            if (key != null) {
+                BatchState old = prefixCache.put(key, st);
+                if (old != null && old != st) old.close();
+            }
+            while (prefixCache.size() > Math.max(PREFIX_CACHE_ENTRIES, pinned)) {
+                var it = prefixCache.entrySet().iterator();
+                BatchState o = it.next().getValue();
+                it.remove();
+                o.close();
             }
         }
     }
@@ -461,15 +506,8 @@ public final class SchedulerCore implements AutoCloseable {
             st.close();
             throw e;
         }
-        synchronized (prefixCache) {
-            prefixCache.put(key, st);
-            while (prefixCache.size() > PREFIX_CACHE_ENTRIES) {
-                var it = prefixCache.entrySet().iterator();
-                BatchState old = it.next().getValue();
-                it.remove();
-                old.close();
-            }
-        }
+        steps.incrementAndGet();
+        cachePrefix(key, st);
         return st;
     }
 

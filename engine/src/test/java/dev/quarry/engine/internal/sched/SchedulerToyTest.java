@@ -101,6 +101,22 @@ class SchedulerToyTest {
             }
             assertEquals(1, e.cachedPrefixes());
 
+            // many distinct prefixes arriving together: prefilled in one batch, each record equals its full prompt
+            List<SummarizeTask> tasks = new ArrayList<>();
+            List<CompletableFuture<TaskResult>> tfs = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                tasks.add(SummarizeTask.builder().instruction("Instruction variant " + i + " " + "z".repeat(i)).maxTokens(6).build());
+                tfs.add(e.submit(tasks.get(i), TaskInput.of("d" + i, "text " + i)));
+            }
+            for (int i = 0; i < 20; i++) {
+                var pp = dev.quarry.engine.internal.task.TaskPrompter.of(tasks.get(i), e.codec());
+                int[] full = concat(pp.prefixIds(), pp.suffixIds(TaskInput.of("d" + i, "text " + i)));
+                GenerationResult g = e.generate(new GenerationRequest("gd" + i, full,
+                        SamplingParams.builder().maxNewTokens(6).build(), false)).get(30, TimeUnit.SECONDS);
+                assertEquals(g.text(), tfs.get(i).get(30, TimeUnit.SECONDS).text(), "distinct prefix " + i);
+            }
+            assertTrue(e.cachedPrefixes() <= dev.quarry.engine.internal.sched.SchedulerCore.PREFIX_CACHE_ENTRIES + 1);
+
             ClassifyTask cls = ClassifyTask.builder().label("alpha").label("beta", "the second").label("gamma").label("al").build();
             for (int i = 0; i < 4; i++) {
                 TaskResult t = e.submit(cls, TaskInput.of("c" + i, "classify me " + i)).get(30, TimeUnit.SECONDS);
