@@ -43,9 +43,14 @@ public final class GraniteEngine implements Engine {
 
     /** Wires an already loaded model and codec (tests use toy models here). */
     public GraniteEngine(StepModel model, TextCodec codec, ModelInfo info, BatchingOptions options) {
+        this(model, codec, info, options, null);
+    }
+
+    /** @param tokenizerJson the checkpoint's tokenizer.json, for exact token bytes in constrained decoding (may be null) */
+    public GraniteEngine(StepModel model, TextCodec codec, ModelInfo info, BatchingOptions options, java.nio.file.Path tokenizerJson) {
         this.codec = codec;
         this.info = info;
-        this.core = new SchedulerCore(model, codec, options, info.name());
+        this.core = new SchedulerCore(model, codec, options, info.name(), tokenizerJson);
     }
 
     /** Loads the checkpoint named by {@code options} and starts the scheduler loop. */

@@ -69,6 +69,7 @@ public final class SchedulerCore implements AutoCloseable {
     private final TextCodec codec;
     private final BatchingOptions opts;
     private final String modelName;
+    private final java.nio.file.Path tokenizerJson;
     private final RowSampler sampler;
     private final ArrayBlockingQueue<Sequence> queue;
     private final Thread thread;
@@ -102,6 +103,12 @@ public final class SchedulerCore implements AutoCloseable {
     private volatile long stateBytes;
 
     public SchedulerCore(StepModel model, TextCodec codec, BatchingOptions opts, String modelName) {
+        this(model, codec, opts, modelName, null);
+    }
+
+    /** @param tokenizerJson the checkpoint's tokenizer.json (exact token bytes for constrained decoding), or null */
+    public SchedulerCore(StepModel model, TextCodec codec, BatchingOptions opts, String modelName, java.nio.file.Path tokenizerJson) {
+        this.tokenizerJson = tokenizerJson;
         this.model = model;
         this.codec = codec;
         this.opts = opts;
@@ -278,12 +285,21 @@ public final class SchedulerCore implements AutoCloseable {
                 t = trie;
                 if (t == null) {
                     int n = Math.min(codec.decodableVocabSize(), model.vocabSize());
-                    String[] texts = new String[n];
-                    for (int id = 0; id < n; id++) {
-                        String s = codec.decode(new int[] {id});
-                        texts[id] = s == null || s.isEmpty() || s.indexOf('\uFFFD') >= 0 ? null : s;
+                    byte[][] bytes = null;
+                    if (tokenizerJson != null) {
+                        try {
+                            bytes = dev.quarry.engine.internal.decode.json.ByteLevelVocabulary.read(tokenizerJson, n);
+                        } catch (java.io.IOException | RuntimeException e) {
+                            LOG.warn("cannot read token bytes from {}; using decoded token texts", tokenizerJson, e);
+                        }
                     }
-                    t = new TokenTrie(texts, codec.eosTokenId());
+                    if (bytes != null) {
+                        t = new TokenTrie(bytes, codec.eosTokenId());
+                    } else {
+                        String[] texts = new String[n];
+                        for (int id = 0; id < n; id++) texts[id] = codec.decode(new int[] {id});
+                        t = TokenTrie.fromTexts(texts, codec.eosTokenId());
+                    }
                     trie = t;
                 }
             }

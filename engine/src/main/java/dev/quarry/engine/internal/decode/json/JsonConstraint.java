@@ -53,7 +53,7 @@ public final class JsonConstraint {
     /** Decoding progress of one sequence. Not thread-safe. */
     public final class Cursor {
         private JsonGrammar.State state;
-        private final StringBuilder text = new StringBuilder();
+        private final java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
 
         private Cursor(JsonGrammar.State s) { this.state = s; }
 
@@ -68,19 +68,19 @@ public final class JsonConstraint {
                 if (id == trie.eosId()) return;
                 throw new IllegalStateException("token " + id + " after the JSON was complete");
             }
-            String t = trie.text(id);
+            byte[] t = trie.bytes(id);
             if (t == null) throw new IllegalStateException("token " + id + " is not allowed under the JSON constraint");
             JsonGrammar.State probe = state.copy();
             if (!probe.advance(t)) {
-                throw new IllegalStateException("token " + id + " (" + t + ") breaks the JSON constraint after '" + text + "'");
+                throw new IllegalStateException("token " + id + " (" + trie.text(id) + ") breaks the JSON constraint after '" + text() + "'");
             }
             state = probe;
-            text.append(t);
+            text.writeBytes(t);
         }
 
         public boolean isComplete() { return state.isComplete(); }
 
         /** The JSON text so far. */
-        public String text() { return text.toString(); }
+        public String text() { return text.toString(java.nio.charset.StandardCharsets.UTF_8); }
     }
 }

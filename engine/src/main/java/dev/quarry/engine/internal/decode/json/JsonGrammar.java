@@ -24,35 +24,35 @@ public final class JsonGrammar {
             P_ARR_OPEN = 5, P_ARR_AFTER_ITEM = 6, P_ARR_ITEM = 7, P_DONE = 8;
 
     private final ObjectSpec spec;
-    /** literals[i] for i < n: the key literal before property i; literals[n]: the closing brace. */
-    private final String[] literals;
-    /** Per property: alternatives for literal values (true/false/null/enum) of the property itself and of its items. */
-    private final String[][] propAlts;
-    private final String[][] itemAlts;
+    /** literals[i] for i < n: the UTF-8 key literal before property i; literals[n]: the closing brace. */
+    private final byte[][] literals;
+    /** Per property: UTF-8 alternatives for literal values (true/false/null/enum) of the property itself and of its items. */
+    private final byte[][][] propAlts;
+    private final byte[][][] itemAlts;
     private final int maxChars;
 
     public JsonGrammar(ObjectSpec spec) {
         this.spec = spec;
         int n = spec.properties().size();
-        literals = new String[n + 1];
-        propAlts = new String[n][];
-        itemAlts = new String[n][];
+        literals = new byte[n + 1][];
+        propAlts = new byte[n][][];
+        itemAlts = new byte[n][][];
         int total = 0;
         for (int i = 0; i < n; i++) {
             ObjectSpec.Property p = spec.properties().get(i);
-            literals[i] = (i == 0 ? "{" : ",") + quote(p.name()) + ":";
+            literals[i] = utf8((i == 0 ? "{" : ",") + quote(p.name()) + ":");
             propAlts[i] = alternatives(p.spec());
-            itemAlts[i] = p.spec().item() == null ? new String[0] : alternatives(p.spec().item());
-            total += literals[i].length() + maxValueChars(p.spec());
+            itemAlts[i] = p.spec().item() == null ? new byte[0][] : alternatives(p.spec().item());
+            total += literals[i].length + maxValueChars(p.spec());
         }
-        literals[n] = n == 0 ? "{}" : "}";
-        total += literals[n].length();
+        literals[n] = utf8(n == 0 ? "{}" : "}");
+        total += literals[n].length;
         this.maxChars = total;
     }
 
     public ObjectSpec spec() { return spec; }
 
-    /** Upper bound on the length of any accepted text. */
+    /** Upper bound on the length in UTF-8 bytes of any accepted text. */
     public int maxChars() { return maxChars; }
 
     public State start() {
@@ -68,22 +68,24 @@ public final class JsonGrammar {
         return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
     }
 
-    private static String[] alternatives(FieldSpec f) {
-        List<String> alts = new ArrayList<>();
-        if (f.kind() == FieldSpec.Kind.BOOLEAN) { alts.add("true"); alts.add("false"); }
-        if (f.kind() == FieldSpec.Kind.ENUM) for (String v : f.enumValues()) alts.add(quote(v));
-        if (f.nullable()) alts.add("null");
-        return alts.toArray(new String[0]);
+    static byte[] utf8(String s) { return s.getBytes(java.nio.charset.StandardCharsets.UTF_8); }
+
+    private static byte[][] alternatives(FieldSpec f) {
+        List<byte[]> alts = new ArrayList<>();
+        if (f.kind() == FieldSpec.Kind.BOOLEAN) { alts.add(utf8("true")); alts.add(utf8("false")); }
+        if (f.kind() == FieldSpec.Kind.ENUM) for (String v : f.enumValues()) alts.add(utf8(quote(v)));
+        if (f.nullable()) alts.add(utf8("null"));
+        return alts.toArray(new byte[0][]);
     }
 
     private static int maxValueChars(FieldSpec f) {
         int m = f.nullable() ? 4 : 0;
         switch (f.kind()) {
-            case STRING: m = Math.max(m, 2 + 2 * f.maxLength()); break;
+            case STRING: m = Math.max(m, 2 + 4 * f.maxLength()); break;
             case NUMBER: m = Math.max(m, 1 + MAX_INT_DIGITS + 1 + MAX_FRACTION_DIGITS); break;
             case INTEGER: m = Math.max(m, 1 + MAX_INT_DIGITS); break;
             case BOOLEAN: m = Math.max(m, 5); break;
-            case ENUM: for (String v : f.enumValues()) m = Math.max(m, quote(v).length()); break;
+            case ENUM: for (String v : f.enumValues()) m = Math.max(m, utf8(quote(v)).length); break;
             case ARRAY: m = Math.max(m, 2 + f.maxItems() * (maxValueChars(f.item()) + 1)); break;
             default: throw new IllegalStateException();
         }
@@ -91,8 +93,9 @@ public final class JsonGrammar {
     }
 
     /**
-     * Decoding progress. Mutable; {@link #copy()} is cheap. {@link #advance(char)} returns false and
-     * leaves the state unusable when the character is not allowed.
+     * Decoding progress over UTF-8 bytes (so tokens holding part of a multi-byte character work).
+     * Mutable; {@link #copy()} is cheap. {@link #advance(int)} returns false and leaves the state
+     * unusable when the byte is not allowed.
      */
     public static final class State {
         private final JsonGrammar g;
@@ -107,6 +110,8 @@ public final class JsonGrammar {
         boolean zeroLead;
         // literal alternatives still alive
         long alive;
+        // UTF-8 inside strings: continuation bytes still expected and the allowed range of the next one
+        int pend, lo, hi;
 
         State(JsonGrammar g) { this.g = g; }
 
@@ -114,15 +119,20 @@ public final class JsonGrammar {
             State s = new State(g);
             s.phase = phase; s.prop = prop; s.pos = pos; s.inArray = inArray; s.items = items;
             s.len = len; s.esc = esc; s.numPhase = numPhase; s.intDigits = intDigits; s.fracDigits = fracDigits;
-            s.zeroLead = zeroLead; s.alive = alive;
+            s.zeroLead = zeroLead; s.alive = alive; s.pend = pend; s.lo = lo; s.hi = hi;
             return s;
         }
 
         public boolean isComplete() { return phase == P_DONE; }
 
-        /** Advances over every character of {@code s}; false if any is not allowed. */
+        /** Advances over the UTF-8 bytes of {@code s}; false if any is not allowed. */
         public boolean advance(CharSequence s) {
-            for (int i = 0; i < s.length(); i++) if (!advance(s.charAt(i))) return false;
+            return advance(utf8(s.toString()));
+        }
+
+        /** Advances over {@code bytes}; false if any is not allowed. */
+        public boolean advance(byte[] bytes) {
+            for (byte b : bytes) if (!advance(b & 0xFF)) return false;
             return true;
         }
 
@@ -131,15 +141,16 @@ public final class JsonGrammar {
             return inArray ? f.item() : f;
         }
 
-        private String[] currentAlts() { return inArray ? g.itemAlts[prop] : g.propAlts[prop]; }
+        private byte[][] currentAlts() { return inArray ? g.itemAlts[prop] : g.propAlts[prop]; }
 
-        public boolean advance(char c) {
+        /** Advances over one byte (0..255). */
+        public boolean advance(int c) {
             switch (phase) {
                 case P_LIT: {
-                    String lit = g.literals[prop];
-                    if (lit.charAt(pos) != c) return false;
+                    byte[] lit = g.literals[prop];
+                    if ((lit[pos] & 0xFF) != c) return false;
                     pos++;
-                    if (pos == lit.length()) {
+                    if (pos == lit.length) {
                         if (prop == g.literals.length - 1) phase = P_DONE;
                         else phase = P_VALUE;
                     }
@@ -157,9 +168,14 @@ public final class JsonGrammar {
                     if (c == ',' && items < g.spec.properties().get(prop).spec().maxItems()) { phase = P_ARR_ITEM; return true; }
                     return false;
                 case P_STRING: {
+                    if (pend > 0) {
+                        if (c < lo || c > hi) return false;
+                        pend--; lo = 0x80; hi = 0xBF;
+                        return true;
+                    }
                     int max = current().maxLength();
                     if (esc) {
-                        if ("\"\\/bfnrt".indexOf(c) < 0) return false;
+                        if (c >= 0x80 || "\"\\/bfnrt".indexOf(c) < 0) return false;
                         esc = false;
                         len++;
                         return true;
@@ -167,8 +183,20 @@ public final class JsonGrammar {
                     if (c == '"') return finishValue();
                     if (len >= max) return false;
                     if (c == '\\') { esc = true; return true; }
-                    if (c < 0x20) return false;
-                    if (Character.isSurrogate(c)) return false;
+                    if (c < 0x20 || c == 0x7F) return false;
+                    if (c < 0x80) { len++; return true; }
+                    // a UTF-8 lead byte: one more character (code point), with its continuation bytes to come
+                    lo = 0x80; hi = 0xBF;
+                    if (c >= 0xC2 && c <= 0xDF) pend = 1;
+                    else if (c >= 0xE0 && c <= 0xEF) {
+                        pend = 2;
+                        if (c == 0xE0) lo = 0xA0;
+                        if (c == 0xED) hi = 0x9F;
+                    } else if (c >= 0xF0 && c <= 0xF4) {
+                        pend = 3;
+                        if (c == 0xF0) lo = 0x90;
+                        if (c == 0xF4) hi = 0x8F;
+                    } else return false;
                     len++;
                     return true;
                 }
@@ -202,13 +230,13 @@ public final class JsonGrammar {
                     }
                 }
                 case P_ALT: {
-                    String[] alts = currentAlts();
+                    byte[][] alts = currentAlts();
                     long next = 0;
                     boolean done = false;
                     for (int i = 0; i < alts.length; i++) {
-                        if ((alive & (1L << i)) != 0 && pos < alts[i].length() && alts[i].charAt(pos) == c) {
+                        if ((alive & (1L << i)) != 0 && pos < alts[i].length && (alts[i][pos] & 0xFF) == c) {
                             next |= 1L << i;
-                            if (pos + 1 == alts[i].length()) done = true;
+                            if (pos + 1 == alts[i].length) done = true;
                         }
                     }
                     if (next == 0) return false;
@@ -222,11 +250,11 @@ public final class JsonGrammar {
             }
         }
 
-        private boolean startValue(char c, boolean propertyLevel) {
+        private boolean startValue(int c, boolean propertyLevel) {
             FieldSpec f = current();
-            String[] alts = currentAlts();
+            byte[][] alts = currentAlts();
             long m = 0;
-            for (int i = 0; i < alts.length; i++) if (alts[i].charAt(0) == c) m |= 1L << i;
+            for (int i = 0; i < alts.length; i++) if ((alts[i][0] & 0xFF) == c) m |= 1L << i;
             if (m != 0) {
                 phase = P_ALT; alive = m; pos = 1;
                 return true;
@@ -256,6 +284,7 @@ public final class JsonGrammar {
         /** The current value is complete: move to what follows it. */
         private boolean finishValue() {
             len = 0; esc = false; numPhase = 0; intDigits = 0; fracDigits = 0; zeroLead = false; alive = 0;
+            pend = 0; lo = 0; hi = 0;
             if (inArray) {
                 items++;
                 phase = P_ARR_AFTER_ITEM;
@@ -276,7 +305,7 @@ public final class JsonGrammar {
             return g == s.g && phase == s.phase && prop == s.prop && pos == s.pos && inArray == s.inArray
                     && items == s.items && len == s.len && esc == s.esc && numPhase == s.numPhase
                     && intDigits == s.intDigits && fracDigits == s.fracDigits && zeroLead == s.zeroLead
-                    && alive == s.alive;
+                    && alive == s.alive && pend == s.pend && lo == s.lo && hi == s.hi;
         }
 
         @Override
@@ -285,6 +314,7 @@ public final class JsonGrammar {
             h = h * 31 + prop; h = h * 31 + pos; h = h * 31 + (inArray ? 1 : 0); h = h * 31 + items;
             h = h * 31 + len; h = h * 31 + (esc ? 1 : 0); h = h * 31 + numPhase; h = h * 31 + intDigits;
             h = h * 31 + fracDigits; h = h * 31 + (zeroLead ? 1 : 0); h = h * 31 + Long.hashCode(alive);
+            h = h * 31 + pend; h = h * 31 + lo; h = h * 31 + hi;
             return h;
         }
     }

@@ -31,10 +31,14 @@ class JsonConstraintTest {
         for (char c = 32; c < 127; c++) t.add(String.valueOf(c));
         for (String s : new String[] {"{\"", "\":", "\",\"", "\"}", "true", "false", "null", "12", "007", ".5", "-3",
                 "},", "\\n", "\\u00", " the", "ing", "\":\"", "[\"", "\"]", "],", "}\n", "\u00e9t\u00e9", "\n", "\t",
-                "name", "age", "\":[", "]}", "1.", "e5", "\"a", "\u4e2d", "\u00e9"}) {
+                "name", "age", "\":[", "]}", "1.", "e5", "\"a", "\u4e2d"}) {
             t.add(s);
         }
-        return new TokenTrie(t.toArray(new String[0]), EOS);
+        byte[][] b = new byte[t.size() + 128][];
+        for (int i = 0; i < t.size(); i++) b[i] = t.get(i) == null ? null : JsonGrammar.utf8(t.get(i));
+        // every non-ASCII byte alone, as in a byte-level BPE vocabulary (partial UTF-8 characters)
+        for (int i = 0; i < 128; i++) b[t.size() + i] = new byte[] {(byte) (0x80 + i)};
+        return new TokenTrie(b, EOS);
     }
 
     static String gen(ObjectSpec spec, TokenTrie trie, long seed, List<Integer> idsOut) {
@@ -77,7 +81,8 @@ class JsonConstraintTest {
             assertTrue(f.get("score") == null || f.get("score") instanceof Double, json);
             assertTrue(f.get("ok") instanceof Boolean, json);
             assertTrue(f.get("tags") instanceof List && ((List<?>) f.get("tags")).size() <= 3, json);
-            assertTrue(((String) f.get("name")).length() <= 5, json);
+            String name = (String) f.get("name");
+            assertTrue(name.codePointCount(0, name.length()) <= 5, json);
         }
     }
 
@@ -184,11 +189,46 @@ class JsonConstraintTest {
     }
 
     @Test
+    void partialUtf8TokensSpellMultiByteCharacters() {
+        String schema = "{\"type\":\"object\",\"properties\":{\"c\":{\"enum\":[\"caf\u00e9\",\"cafe\"]},\"s\":{\"type\":\"string\",\"maxLength\":1}}}";
+        ExtractTask task = ExtractTask.builder().schema(schema).build();
+        TokenTrie trie = vocabulary();
+        JsonConstraint.Cursor cur = new JsonConstraint(task.grammar(), trie).start();
+        for (char ch : "{\"c\":\"caf".toCharArray()) accept(cur, trie, String.valueOf(ch));
+        int c3 = trie.size() - 128 + 0x43; // byte 0xC3
+        int a9 = trie.size() - 128 + 0x29; // byte 0xA9
+        assertTrue(cur.allowedSet().get(c3));
+        assertFalse(cur.allowedSet().get(a9), "a continuation byte cannot start a character");
+        cur.accept(c3);
+        assertFalse(cur.allowedSet().get(c3));
+        cur.accept(a9);
+        for (char ch : "\",\"s\":\"".toCharArray()) accept(cur, trie, String.valueOf(ch));
+        int e4 = trie.size() - 128 + 0x64; // lead byte of a 3-byte character
+        cur.accept(e4);
+        assertFalse(cur.allowedSet().get(idOf(trie, "\"")), "no closing quote inside a character");
+        cur.accept(trie.size() - 128 + 0x38);
+        cur.accept(trie.size() - 128 + 0x2D);
+        assertFalse(cur.allowedSet().get(e4), "maxLength 1 reached");
+        accept(cur, trie, "\"}");
+        assertTrue(cur.isComplete());
+        assertEquals("{\"c\":\"caf\u00e9\",\"s\":\"\u4e2d\"}", cur.text());
+    }
+
+    @Test
+    void byteLevelAlphabetIsABijection() {
+        int[] inv = ByteLevelVocabulary.inverseAlphabet();
+        boolean[] seen = new boolean[256];
+        for (int v : inv) if (v >= 0) { assertFalse(seen[v]); seen[v] = true; }
+        for (boolean b : seen) assertTrue(b);
+        assertEquals(' ', inv[0x120]); // GPT-2 maps the space byte to U+0120
+    }
+
+    @Test
     void maxCharsBoundsTheOutput() {
         String schema = "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"maxLength\":3},\"n\":{\"type\":\"number\"}}}";
         JsonGrammar g = ExtractTask.builder().schema(schema).build().grammar();
-        // {"s": + "" with 3 escaped chars + ,"n": + -15digits.6digits + }
-        assertEquals(5 + 8 + 5 + 23 + 1, g.maxChars());
+        // {"s": + "" with 3 four-byte chars + ,"n": + -15digits.6digits + }
+        assertEquals(5 + 14 + 5 + 23 + 1, g.maxChars());
     }
 
     private static void accept(JsonConstraint.Cursor cur, TokenTrie trie, String text) {
