@@ -148,27 +148,38 @@ class StreamRecoveryITCase {
                 "--task", "summarize", "--model", fakeModel(tmp).toString(), "--checkpoint-dir", ckpt.toUri().toString(),
                 "--checkpoint-interval", "300ms", "--expected-restart", "5s", "--kafka-property", "transaction.timeout.ms=30000",
                 "--parallelism", "2"));
-        File log1 = tmp.resolve("run1.log").toFile();
+        Path logs = Path.of(System.getProperty("java.io.tmpdir"), "stream-recovery-logs");
+        Files.createDirectories(logs);
+        File log1 = logs.resolve(p + "-run1.log").toFile();
         Process first = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log1).start();
         try {
             Map<String, Integer> part = awaitCommitted(p + "-out", p + "-dlq", 300, Duration.ofSeconds(90));
             assertTrue(part.size() >= 300, "first run made progress: " + part.size() + "\n" + Files.readString(log1.toPath()));
             assertTrue(part.size() < n, "killed mid-stream");
+            System.err.println("killing the first quarry stream process after " + part.size() + " committed records");
         } finally {
             first.destroyForcibly();   // SIGKILL
             first.waitFor();
         }
         assertTrue(StreamJob.latestCheckpoint(new org.apache.flink.core.fs.Path(ckpt.toUri())).isPresent(), "a retained checkpoint");
 
-        File log2 = tmp.resolve("run2.log").toFile();
+        File log2 = logs.resolve(p + "-run2.log").toFile();
         Process second = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log2).start();
         try {
-            assertExactlyOnce(awaitCommitted(p + "-out", p + "-dlq", n, Duration.ofSeconds(120)), n);
-            assertTrue(Files.readString(log2.toPath()).contains("resuming from checkpoint"), Files.readString(log2.toPath()));
+            Map<String, Integer> seen = awaitCommitted(p + "-out", p + "-dlq", n, Duration.ofSeconds(120));
+            String log = tail(log2.toPath());
+            assertEquals(n, seen.size(), "every input committed after the restart; second run's log:\n" + log);
+            assertExactlyOnce(seen, n);
+            assertTrue(Files.readString(log2.toPath()).contains("resuming from checkpoint"), log);
         } finally {
             second.destroyForcibly();
             second.waitFor();
         }
+    }
+
+    static String tail(Path log) throws Exception {
+        String s = Files.readString(log);
+        return s.length() < 6000 ? s : s.substring(s.length() - 6000);
     }
 
     static Path fakeModel(Path tmp) throws Exception {

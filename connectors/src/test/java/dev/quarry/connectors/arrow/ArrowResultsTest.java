@@ -53,6 +53,35 @@ class ArrowResultsTest {
     }
 
     @Test
+    void classifyMapColumnRoundTrip() throws Exception {
+        Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+        Files.createDirectories(dir);
+        Path file = dir.resolve("arrow-classify-sample.arrow");   // kept for a manual pyarrow check
+        ResultSchema rs = ResultSchema.builder(TaskKind.CLASSIFY).build();
+        try (OutputStream os = Files.newOutputStream(file); ArrowResults.Writer w = ArrowResults.open(rs, os)) {
+            for (int i = 0; i < 5; i++) {
+                ResultRecord r = new ResultRecord();
+                r.id = "c" + i;
+                r.task = "classify";
+                if (i == 2) {
+                    r.errorKind = "timeout";
+                } else {
+                    r.label = "pos";
+                    r.probabilities = new java.util.LinkedHashMap<>(Map.of("pos", 0.7, "neg", 0.3));
+                }
+                w.addElement(r);
+            }
+        }
+        try (RootAllocator a = new RootAllocator(); ArrowFileReader reader = new ArrowFileReader(Files.newByteChannel(file), a)) {
+            reader.loadNextBatch();
+            VectorSchemaRoot root = reader.getVectorSchemaRoot();
+            assertEquals(5, root.getRowCount());
+            assertTrue(root.getVector("probabilities").isNull(2));
+            assertEquals(2, ((List<?>) root.getVector("probabilities").getObject(3)).size());
+        }
+    }
+
+    @Test
     void javaRoundTrip() throws Exception {
         Path dir = Path.of(System.getProperty("java.io.tmpdir"));
         Files.createDirectories(dir);
