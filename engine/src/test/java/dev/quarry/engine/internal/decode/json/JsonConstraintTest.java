@@ -19,7 +19,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The automaton and the trie walk on a synthetic vocabulary (no model needed). */
-class JsonConstraintTest {
+public class JsonConstraintTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final int EOS = 0;
 
@@ -103,7 +103,7 @@ class JsonConstraintTest {
         }
     }
 
-    static JsonNode randomSchema(Random r) {
+    public static JsonNode randomSchema(Random r) {
         ObjectNode root = JSON.createObjectNode();
         root.put("type", "object");
         ObjectNode props = root.putObject("properties");
