@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Exactly-once across a savepoint restore at another parallelism and across a SIGKILLed process. */
-@Timeout(300)
+@Timeout(420)
 class StreamRecoveryITCase {
 
     @RegisterExtension
@@ -153,8 +153,8 @@ class StreamRecoveryITCase {
         File log1 = logs.resolve(p + "-run1.log").toFile();
         Process first = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log1).start();
         try {
-            Map<String, Integer> part = awaitCommitted(p + "-out", p + "-dlq", 300, Duration.ofSeconds(90));
-            assertTrue(part.size() >= 300, "first run made progress: " + part.size() + "\n" + Files.readString(log1.toPath()));
+            Map<String, Integer> part = awaitCommitted(p + "-out", p + "-dlq", 300, Duration.ofSeconds(150));
+            if (part.size() < 300) assertTrue(false, "first run made no progress: " + part.size() + "\n" + tail(log1.toPath()) + "\n" + threadDump(first));
             assertTrue(part.size() < n, "killed mid-stream");
             System.err.println("killing the first quarry stream process after " + part.size() + " committed records");
         } finally {
@@ -166,14 +166,27 @@ class StreamRecoveryITCase {
         File log2 = logs.resolve(p + "-run2.log").toFile();
         Process second = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log2).start();
         try {
-            Map<String, Integer> seen = awaitCommitted(p + "-out", p + "-dlq", n, Duration.ofSeconds(120));
-            String log = tail(log2.toPath());
+            Map<String, Integer> seen = awaitCommitted(p + "-out", p + "-dlq", n, Duration.ofSeconds(150));
+            String log = tail(log2.toPath()) + (seen.size() < n ? "\n" + threadDump(second) : "");
             assertEquals(n, seen.size(), "every input committed after the restart; second run's log:\n" + log);
             assertExactlyOnce(seen, n);
             assertTrue(Files.readString(log2.toPath()).contains("resuming from checkpoint"), log);
         } finally {
             second.destroyForcibly();
             second.waitFor();
+        }
+    }
+
+    /** jcmd Thread.print of a child process, for diagnosing a stuck run. */
+    static String threadDump(Process p) {
+        try {
+            Process j = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(p.pid()), "Thread.print")
+                    .redirectErrorStream(true).start();
+            String out = new String(j.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            j.waitFor();
+            return out.length() < 20000 ? out : out.substring(0, 20000);
+        } catch (Exception e) {
+            return "no thread dump: " + e;
         }
     }
 

@@ -1,0 +1,41 @@
+package dev.quarry.jobs.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code quarry} command line: one subcommand class per command. */
+@Command(name = "quarry", mixinStandardHelpOptions = true, version = "quarry 0.1.0-SNAPSHOT",
+        description = "IBM Granite 4.0 inference inside Apache Flink, on DJL's PyTorch engine.",
+        subcommands = {
+            BenchCommand.class,
+            BulkScoreCommand.class,
+            StreamCommand.class,
+            DemoCommand.class,
+        })
+public final class QuarryCli implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("ai.djl.offline", "true");
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line (tests call {@code execute} on it). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new QuarryCli());
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException) {
+                line.getErr().println("quarry " + line.getCommandName() + ": " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cl;
+    }
+}
