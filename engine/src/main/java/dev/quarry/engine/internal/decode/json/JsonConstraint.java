@@ -33,7 +33,8 @@ public final class JsonConstraint {
 
     public Cursor start() { return new Cursor(grammar.start()); }
 
-    BitSet allowed(JsonGrammar.State s) {
+    BitSet allowed(JsonGrammar.State state) {
+        JsonGrammar.State s = state.canonical(trie.longestToken());
         synchronized (memo) {
             BitSet b = memo.get(s);
             if (b != null) return b;

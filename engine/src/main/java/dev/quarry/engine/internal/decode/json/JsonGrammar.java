@@ -125,6 +125,18 @@ public final class JsonGrammar {
 
         public boolean isComplete() { return phase == P_DONE; }
 
+        /**
+         * A state with the same allowed-token set when at least {@code longestToken} more code points
+         * fit in the current string (the exact length then does not matter); otherwise this state.
+         */
+        State canonical(int longestToken) {
+            if (phase != P_STRING || esc || pend != 0 || len == 0) return this;
+            if (current().maxLength() - len < longestToken) return this;
+            State c = copy();
+            c.len = 0;
+            return c;
+        }
+
         /** Advances over the UTF-8 bytes of {@code s}; false if any is not allowed. */
         public boolean advance(CharSequence s) {
             return advance(utf8(s.toString()));

@@ -15,6 +15,7 @@ public final class TokenTrie {
     private final int eosId;
     private final Node root;
     private final int usable;
+    private final int longest;
 
     static final class Node {
         byte[] labels = new byte[0];
@@ -40,7 +41,13 @@ public final class TokenTrie {
         }
         this.root = b.freeze();
         this.usable = n;
+        int l = 0;
+        for (byte[] t : this.bytes) if (t != null) l = Math.max(l, t.length);
+        this.longest = l;
     }
+
+    /** Length in bytes of the longest usable token. */
+    public int longestToken() { return longest; }
 
     /** From decoded token texts (null = unusable); texts holding U+FFFD (partial UTF-8) are left out. */
     public static TokenTrie fromTexts(String[] texts, int eosId) {
