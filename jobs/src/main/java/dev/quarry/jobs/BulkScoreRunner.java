@@ -52,6 +52,9 @@ public final class BulkScoreRunner {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(BulkScoreJob.configuration(o));
         BulkScoreJob.build(env, o, engines, runId);
         long start = System.nanoTime();
+        // live counters are read in this JVM: only an embedded MiniCluster (or a test cluster) feeds them
+        boolean inProcess = !env.getClass().getName().equals("org.apache.flink.client.program.StreamContextEnvironment");
+        progressBar &= inProcess;
         JobClient client = env.executeAsync(BulkScoreJob.JOB_NAME);
         Progress.Counters c = Progress.of(runId);
         try (ProgressBar pb = progressBar ? new ProgressBarBuilder().setTaskName("scoring").setInitialMax(total)

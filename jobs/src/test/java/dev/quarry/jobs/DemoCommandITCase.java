@@ -47,6 +47,7 @@ class DemoCommandITCase {
         Path out = tmp.resolve("clean-workdir").resolve("demo-out");
         int code = new CommandLine(demo).execute("--output", out.toString(), "--model", model.toString(), "--no-progress");
         String printed = buf.toString(StandardCharsets.UTF_8);
+        System.err.println(printed);
         assertEquals(0, code, printed);
         assertEquals(300, ResultFiles.stats(new org.apache.flink.core.fs.Path(out.resolve("classify").toUri())).rows());
         assertEquals(300, ResultFiles.stats(new org.apache.flink.core.fs.Path(out.resolve("summarize").toUri())).rows());
