@@ -48,16 +48,38 @@ public final class KafkaTestBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes the values (keys k0, k1, ...) in one Kafka transaction, retried as a whole if it fails (a
+     * loaded 2-core machine can time out a send), so the topic holds each value exactly once.
+     */
     public void produce(String topic, List<byte[]> values) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrap());
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(p)) {
-            int i = 0;
-            for (byte[] v : values) prod.send(new ProducerRecord<>(topic, ("k" + i++).getBytes(StandardCharsets.UTF_8), v));
-            prod.flush();
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Properties p = new Properties();
+            p.put("bootstrap.servers", bootstrap());
+            p.put("key.serializer", ByteArraySerializer.class.getName());
+            p.put("value.serializer", ByteArraySerializer.class.getName());
+            p.put("transactional.id", "test-producer-" + topic + "-" + attempt);
+            p.put("delivery.timeout.ms", "120000");
+            try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(p)) {
+                prod.initTransactions();
+                prod.beginTransaction();
+                List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+                int i = 0;
+                for (byte[] v : values) sent.add(prod.send(new ProducerRecord<>(topic, ("k" + i++).getBytes(StandardCharsets.UTF_8), v)));
+                try {
+                    for (java.util.concurrent.Future<?> f : sent) f.get();
+                    prod.commitTransaction();
+                    return;
+                } catch (Exception e) {
+                    prod.abortTransaction();
+                    last = new IllegalStateException("producing test input to " + topic + " failed: " + e, e);
+                }
+            } catch (RuntimeException e) {
+                last = e;
+            }
         }
+        throw last;
     }
 
     /** All records of a topic visible to a consumer with the given isolation level. */
