@@ -136,6 +136,41 @@ class StreamJobITCase {
     }
 
     @Test
+    void exactlyOnceThroughTheRealSchedulerAcrossACrash(@TempDir Path tmp) throws Exception {
+        broker.createTopics(2, "sch-in", "sch-out", "sch-dlq");
+        int n = 2500;
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < n; i++) values.add(("{\"id\":\"s" + i + "\",\"text\":\"" + (i % 400 == 11 ? "" : "note " + i) + "\"}").getBytes(StandardCharsets.UTF_8));
+        broker.produce("sch-in", values);
+        FakeEngine.SUBMITTED.set(0);
+        FakeEngine.crashAt.set(1200);
+        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(broker.bootstrap()).inputTopic("sch-in")
+                .outputTopic("sch-out").dlqTopic("sch-dlq")
+                .spec(ScoringSpec.builder().task(TaskKind.CLASSIFY).labels(List.of("a", "b")).modelDir(tmp).capacity(32).build())
+                .checkpointInterval(Duration.ofMillis(300)).expectedRestart(Duration.ofSeconds(5))
+                .kafkaProperty("transaction.timeout.ms", "60000").parallelism(2).bounded(true).restartAttempts(3).build();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(StreamJob.configuration(o));
+        StreamJob.build(env, o, CrashingEngine.wrap(SchedulerEngine.factory()));
+        env.execute("stream-eos-scheduler");
+        assertEquals(0, FakeEngine.crashAt.get(), "the crash was injected");
+        Map<String, Integer> seen = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : broker.readAll("sch-out", "read_committed")) {
+            JsonNode j = Json.MAPPER.readTree(r.value());
+            seen.merge(j.get("id").asText(), 1, Integer::sum);
+            assertTrue(List.of("a", "b").contains(j.get("label").asText()), j.toString());
+        }
+        int dlq = 0;
+        for (ConsumerRecord<byte[], byte[]> r : broker.readAll("sch-dlq", "read_committed")) {
+            seen.merge(new String(r.headers().lastHeader(DeadLetterSerializer.ID_HEADER).value(), StandardCharsets.UTF_8), 1, Integer::sum);
+            assertEquals("empty_input", new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8));
+            dlq++;
+        }
+        assertEquals(n, seen.size(), "one committed record per input");
+        assertTrue(seen.values().stream().allMatch(c -> c == 1), "no duplicates");
+        assertEquals(7, dlq);
+    }
+
+    @Test
     void transactionTimeoutShorterThanRecoveryIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StreamJob.Options.builder()
                 .bootstrapServers("x:1").inputTopic("a").outputTopic("b").dlqTopic("c")
