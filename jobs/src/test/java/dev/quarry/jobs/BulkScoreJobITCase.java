@@ -100,6 +100,44 @@ class BulkScoreJobITCase {
     }
 
     @Test
+    void arrowInputIsGuessedAndScored(@TempDir Path tmp) throws Exception {
+        Path in = tmp.resolve("in");
+        Files.createDirectories(in);
+        ResultFiles.Stats none = ResultFiles.Stats.empty();
+        // write an Arrow IPC input file with the connectors' own writer path: id + text columns
+        org.apache.arrow.vector.types.pojo.Schema schema = new org.apache.arrow.vector.types.pojo.Schema(List.of(
+                org.apache.arrow.vector.types.pojo.Field.nullable("doc_id", org.apache.arrow.vector.types.pojo.ArrowType.Utf8.INSTANCE),
+                org.apache.arrow.vector.types.pojo.Field.nullable("body", org.apache.arrow.vector.types.pojo.ArrowType.Utf8.INSTANCE),
+                org.apache.arrow.vector.types.pojo.Field.nullable("n", new org.apache.arrow.vector.types.pojo.ArrowType.Int(32, true))));
+        try (var alloc = new org.apache.arrow.memory.RootAllocator();
+                var root = org.apache.arrow.vector.VectorSchemaRoot.create(schema, alloc);
+                var os = Files.newOutputStream(in.resolve("docs.arrow"));
+                var w = new org.apache.arrow.vector.ipc.ArrowFileWriter(root, null, java.nio.channels.Channels.newChannel(os))) {
+            w.start();
+            root.allocateNew();
+            for (int i = 0; i < 50; i++) {
+                ((org.apache.arrow.vector.VarCharVector) root.getVector("doc_id")).setSafe(i, ("a" + i).getBytes());
+                ((org.apache.arrow.vector.VarCharVector) root.getVector("body")).setSafe(i, ("arrow text " + i).getBytes());
+                ((org.apache.arrow.vector.IntVector) root.getVector("n")).setSafe(i, i);
+            }
+            root.setRowCount(50);
+            w.writeBatch();
+            w.end();
+        }
+        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(tmp).build();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec)
+                .checkpointInterval(java.time.Duration.ofMillis(200)).build();
+        assertEquals(BulkScoreJob.Format.ARROW, o.inputFormat);
+        BulkScoreRunner.Summary s = BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false);
+        assertEquals(50, s.inputRows());
+        assertEquals(50, s.results().plus(none).rows());
+        Map<String, Object> row = ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 1).get(0);
+        assertTrue(row.get("n") instanceof Integer, "Arrow int32 passthrough stays an int column: " + row);
+        assertTrue(row.get("text").toString().startsWith("ARROW TEXT"), row.toString());
+    }
+
+    @Test
     void arrowOutputForExtract(@TempDir Path tmp) throws Exception {
         Path in = writeInput(tmp.resolve("in"), 300);
         ScoringSpec spec = ScoringSpec.builder().task(TaskKind.EXTRACT)
