@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
             BulkScoreCommand.class,
             StreamCommand.class,
             DemoCommand.class,
+            PipelineBenchCommand.class,
         })
 public final class QuarryCli implements Runnable {
     @CommandLine.Spec
