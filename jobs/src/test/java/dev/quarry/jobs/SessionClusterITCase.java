@@ -70,9 +70,12 @@ class SessionClusterITCase {
         return out;
     }
 
+    /** Quarry's own modules: class directories under {@code mvn test}, module jars under {@code mvn verify}. */
     static boolean isQuarryClasses(String entry) {
-        return entry.endsWith("target" + File.separator + "classes") || entry.endsWith("target" + File.separator + "test-classes")
-                || entry.endsWith("target/classes/") || entry.endsWith("target/test-classes/");
+        Path p = Path.of(entry);
+        String name = p.getFileName().toString();
+        boolean inTarget = p.getParent() != null && p.getParent().getFileName().toString().equals("target");
+        return inTarget && (name.equals("classes") || name.equals("test-classes") || (name.startsWith("quarry-") && name.endsWith(".jar")));
     }
 
     /** A job jar holding Quarry's compiled classes (engine, connectors, operators, jobs, and this test's fakes). */
@@ -82,6 +85,20 @@ class SessionClusterITCase {
             HashSet<String> seen = new HashSet<>();
             for (String d : quarryDirs) {
                 Path root = Path.of(d);
+                if (d.endsWith(".jar") && Files.isRegularFile(root)) {
+                    try (JarFile in = new JarFile(root.toFile())) {
+                        for (JarEntry e : java.util.Collections.list(in.entries())) {
+                            String name = e.getName();
+                            if (e.isDirectory() || !(name.endsWith(".class") || name.startsWith("sample/")) || !seen.add(name)) continue;
+                            out.putNextEntry(new JarEntry(name));
+                            try (var is = in.getInputStream(e)) {
+                                is.transferTo(out);
+                            }
+                            out.closeEntry();
+                        }
+                    }
+                    continue;
+                }
                 if (!Files.isDirectory(root)) continue;   // a module without classes (yet)
                 try (Stream<Path> files = Files.walk(root)) {
                     for (Path f : files.filter(Files::isRegularFile).toList()) {
@@ -127,7 +144,7 @@ class SessionClusterITCase {
         List<String> quarry = all.stream().filter(SessionClusterITCase::isQuarryClasses).toList();
         List<String> lib = all.stream().filter(e -> !isQuarryClasses(e)).toList();
         assertFalse(quarry.isEmpty(), "found Quarry's class directories on " + all);
-        assertTrue(lib.stream().noneMatch(e -> e.contains("quarry-")), "no Quarry jar on the cluster classpath");
+        assertTrue(lib.stream().noneMatch(e -> Path.of(e).getFileName().toString().startsWith("quarry-")), "no Quarry jar on the cluster classpath");
         Path jar = jobJar(tmp, quarry);
 
         int rest = freePort();
