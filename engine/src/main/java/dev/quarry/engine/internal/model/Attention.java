@@ -1,0 +1,92 @@
+package dev.quarry.engine.internal.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import dev.quarry.engine.model.GraniteConfig;
+
+/**
+ * Grouped-query attention with attention_multiplier scaling, optional RoPE (positions per row), and a
+ * K/V cache whose columns carry a per-row key mask (spec §4.1). Masked scores get a finite fill so
+ * all-pad query rows stay finite.
+ */
+final class Attention {
+    static final float MASK_FILL = -1e30f;
+
+    private final int layer, nq, nkv, hd;
+    private final float scale;
+    private final DataType dtype;
+    /** q_proj^T: [H, nq*hd] (view of [nq*hd, H]). */
+    private final NDArray qT;
+    /** k_proj^T: [H, nkv*hd]. */
+    private final NDArray kT;
+    /** v_proj^T: [H, nkv*hd]. */
+    private final NDArray vT;
+    /** o_proj^T: [nq*hd, H]. */
+    private final NDArray oT;
+
+    Attention(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
+        this.layer = layer;
+        this.dtype = dtype;
+        nq = c.numAttentionHeads;
+        nkv = c.numKeyValueHeads;
+        hd = c.headDim();
+        scale = (float) c.attentionMultiplier;
+        if (c.attentionBias) throw new IllegalArgumentException("attention_bias=true is not supported");
+        String p = "model.layers." + layer + ".self_attn.";
+        qT = w.get(m, p + "q_proj.weight", false).transpose();
+        kT = w.get(m, p + "k_proj.weight", false).transpose();
+        vT = w.get(m, p + "v_proj.weight", false).transpose();
+        oT = w.get(m, p + "o_proj.weight", false).transpose();
+    }
+
+    /**
+     * @param u [B, T, H]
+     * @param ctx step context: RoPE tables, cache column range and the allowed-key mask
+     * @return [B, T, H]
+     */
+    NDArray forward(NDArray u, StepContext ctx, ModelState st) {
+        long b = u.getShape().get(0);
+        int t = (int) u.getShape().get(1);
+        NDArray q = u.matMul(qT).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
+        NDArray k = u.matMul(kT).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        NDArray v = u.matMul(vT).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        if (ctx.cos != null) {
+            q = rope(q, ctx);
+            k = rope(k, ctx);
+        }
+        NDIndex cols = new NDIndex(":, :, " + ctx.start + ":" + (ctx.start + t) + ", :");
+        st.keys[layer].set(cols, k);
+        st.values[layer].set(cols, v);
+        int total = ctx.start + t;
+        NDArray kk = st.keys[layer].get(":, :, :" + total + ", :");
+        NDArray vv = st.values[layer].get(":, :, :" + total + ", :");
+        int rep = nq / nkv;
+        NDArray scores = q.reshape(b, nkv, (long) rep * t, hd).matMul(kk.transpose(0, 1, 3, 2))
+                .toType(DataType.FLOAT32, false).mul(scale).reshape(b, nkv, rep, t, total);
+        scores = Ops.where(ctx.allowed, scores, ctx.fill);
+        NDArray probs = scores.softmax(-1).toType(dtype, false).reshape(b, nkv, (long) rep * t, total);
+        NDArray o = probs.matMul(vv).reshape(b, nq, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) nq * hd);
+        return o.matMul(oT);
+    }
+
+    private static NDArray rope(NDArray x, StepContext ctx) {
+        int half = (int) x.getShape().get(3) / 2;
+        NDArray rot = x.get("..., " + half + ":").neg().concat(x.get("..., :" + half), 3);
+        return x.mul(ctx.cos).add(rot.mul(ctx.sin));
+    }
+
+    /** Per-step tensors shared by all attention layers. */
+    static final class StepContext {
+        /** [B, 1, T, hd] in the model dtype, or null without RoPE. */
+        NDArray cos, sin;
+        /** [B, 1, 1, T, S] boolean. */
+        NDArray allowed;
+        /** Scalar fp32 fill for masked scores. */
+        NDArray fill;
+        /** First cache column written by this step. */
+        int start;
+    }
+}

@@ -1,0 +1,205 @@
+package dev.quarry.engine.internal.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.quarry.engine.model.GraniteConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * GraniteMoeHybridForCausalLM forward pass on DJL NDArrays (spec §4–§6): embeddings × embedding_multiplier,
+ * hybrid Mamba-2 / attention decoder layers with residual_multiplier, final RMSNorm, and logits of the last
+ * position divided by logits_scaling (lm_head tied to the embedding when configured; stored once).
+ *
+ * <p>Not thread-safe: one step at a time per model. Every temporary of a step lives in a sub-manager of
+ * the caller's step manager and is freed when the step ends; state arrays stay with their {@link ModelState}.
+ */
+public final class GraniteModel implements AutoCloseable {
+    private final GraniteConfig config;
+    private final DataType dtype;
+    private final NDManager manager;
+    /** embed_tokens: [V, H]. */
+    private final NDArray embed;
+    /** lm_head^T: [H, V] (a transposed view of the embedding when tied). */
+    private final NDArray lmT;
+    private final RmsNorm finalNorm;
+    private final DecoderLayer[] layers;
+    /** RoPE inverse frequencies: [hd/2] fp32, or null. */
+    private final NDArray invFreq;
+    private final float embMul;
+    private final float logitsScaling;
+
+    private GraniteModel(GraniteConfig c, WeightSource w, Device device, DataType dtype) {
+        if (dtype != DataType.FLOAT32 && dtype != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("model dtype must be f32 or bf16, got " + dtype);
+        }
+        this.config = c;
+        this.dtype = dtype;
+        this.manager = NDManager.newBaseManager(device);
+        try {
+            embed = w.get(manager, "model.embed_tokens.weight", false);
+            lmT = c.tieWordEmbeddings ? embed.transpose() : w.get(manager, "lm_head.weight", false).transpose();
+            finalNorm = new RmsNorm(w.get(manager, "model.norm.weight", false), c.rmsNormEps);
+            layers = new DecoderLayer[c.numHiddenLayers];
+            for (int i = 0; i < layers.length; i++) layers[i] = new DecoderLayer(c, i, manager, w, dtype);
+            if (c.useRope()) {
+                int hd = c.headDim();
+                NDArray j = manager.arange(0, hd / 2, 1, DataType.FLOAT32);
+                invFreq = manager.create((float) c.ropeTheta).pow(j.mul(-2.0f / hd));
+            } else {
+                invFreq = null;
+            }
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        embMul = (float) c.embeddingMultiplier;
+        logitsScaling = (float) c.logitsScaling;
+    }
+
+    /** Builds the model from named tensors (HF names). */
+    public static GraniteModel load(GraniteConfig config, WeightSource weights, Device device, DataType dtype) {
+        return new GraniteModel(config, weights, device, dtype);
+    }
+
+    public GraniteConfig config() { return config; }
+
+    public DataType dtype() { return dtype; }
+
+    /** Fresh (zero) state for {@code batch} sequences. */
+    public ModelState emptyState(int batch) {
+        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        return ModelState.empty(config, dtype, manager, batch);
+    }
+
+    /**
+     * Prefills ragged prompts; row r continues row r of {@code state}. Returns fp32 logits [B, V] at each
+     * row's last token (owned by {@code step}). Exact: equals running each row alone from its state.
+     */
+    public NDArray prefill(NDManager step, int[][] ids, ModelState st) {
+        int b = checkBatch(ids.length, st);
+        int t = 0;
+        for (int r = 0; r < b; r++) {
+            if (ids[r] == null || ids[r].length == 0) throw new IllegalArgumentException("prefill row " + r + " has no tokens");
+            t = Math.max(t, ids[r].length);
+        }
+        int k = config.mambaDConv;
+        long[] tokens = new long[b * t];
+        boolean[] mask = new boolean[b * t];
+        float[] pos = new float[b * t];
+        long[] convIdx = new long[b * (t + k - 1)];
+        for (int r = 0; r < b; r++) {
+            int pad = t - ids[r].length;
+            for (int j = 0; j < ids[r].length; j++) {
+                int id = checkId(ids[r][j], r);
+                tokens[r * t + pad + j] = id;
+                mask[r * t + pad + j] = true;
+                pos[r * t + pad + j] = st.lengths[r] + j;
+            }
+            for (int j = 0; j < t + k - 1; j++) {
+                convIdx[r * (t + k - 1) + j] = j < pad + k - 1 ? Math.max(j - pad, 0) : j;
+            }
+        }
+        NDArray logits = run(step, tokens, mask, pos, convIdx, b, t, false, st);
+        for (int r = 0; r < b; r++) st.lengths[r] += ids[r].length;
+        return logits;
+    }
+
+    /** One new token per row; returns fp32 logits [B, V] (owned by {@code step}). */
+    public NDArray decode(NDManager step, int[] ids, ModelState st) {
+        int b = checkBatch(ids.length, st);
+        long[] tokens = new long[b];
+        boolean[] mask = new boolean[b];
+        float[] pos = new float[b];
+        for (int r = 0; r < b; r++) {
+            tokens[r] = checkId(ids[r], r);
+            mask[r] = true;
+            pos[r] = st.lengths[r];
+        }
+        NDArray logits = run(step, tokens, mask, pos, null, b, 1, true, st);
+        for (int r = 0; r < b; r++) st.lengths[r] += 1;
+        return logits;
+    }
+
+    private NDArray run(NDManager step, long[] tokens, boolean[] maskArr, float[] pos, long[] convIdx,
+            int b, int t, boolean decode, ModelState st) {
+        if (st.isClosed()) throw new IllegalStateException("state is closed");
+        st.ensureKvRoom(t);
+        DecoderLayer.Step ls = new DecoderLayer.Step();
+        NDArray logits;
+        try (NDManager sub = step.newSubManager()) {
+            for (NDArray a : st.arrays()) a.tempAttach(sub);
+            NDArray mask = sub.create(maskArr, new Shape(b, t));
+            int start = st.kvLen;
+            int total = start + t;
+            st.keyMask.set(new NDIndex(":, " + start + ":" + total), mask);
+            Attention.StepContext ctx = new Attention.StepContext();
+            ctx.start = start;
+            ctx.fill = sub.create(Attention.MASK_FILL);
+            NDArray keyOk = st.keyMask.get(":, :" + total).reshape(b, 1, 1, 1, total);
+            if (decode) {
+                ctx.allowed = keyOk;
+            } else {
+                NDArray row = sub.arange(0, t, 1, DataType.INT64).reshape(t, 1).add(start);
+                NDArray col = sub.arange(0, total, 1, DataType.INT64).reshape(1, total);
+                ctx.allowed = keyOk.logicalAnd(col.lte(row));
+                ls.mask3 = mask.expandDims(2);
+                int k = config.mambaDConv;
+                ls.convIdx = sub.create(convIdx, new Shape(b, t + k - 1, 1))
+                        .broadcast(new Shape(b, t + k - 1, config.mambaConvDim()));
+            }
+            if (invFreq != null) {
+                NDArray angle = sub.create(pos, new Shape(b, t, 1)).mul(invFreq);
+                NDArray emb = angle.concat(angle, 2);
+                ctx.cos = emb.cos().toType(dtype, false).expandDims(1);
+                ctx.sin = emb.sin().toType(dtype, false).expandDims(1);
+            }
+            ls.attn = ctx;
+            NDArray idx = sub.create(tokens, new Shape((long) b * t, 1));
+            NDArray h = embed.gather(idx.broadcast(new Shape((long) b * t, config.hiddenSize)), 0);
+            h.attach(sub);
+            h = h.mul(embMul).reshape(b, t, config.hiddenSize);
+            for (DecoderLayer layer : layers) h = layer.forward(h, decode, ls, st);
+            NDArray last = t == 1 ? h.reshape(b, config.hiddenSize) : h.get(":, -1, :");
+            logits = finalNorm.forward(last).matMul(lmT).toType(DataType.FLOAT32, false).div(logitsScaling);
+            logits.attach(step);
+            for (NDArray a : ls.scope.adopted) a.attach(st.manager);
+            st.kvLen = total;
+        }
+        for (NDArray a : ls.scope.retired) a.close();
+        return logits;
+    }
+
+    private int checkBatch(int n, ModelState st) {
+        if (n != st.batchSize()) {
+            throw new IllegalArgumentException("got " + n + " rows for a state of batch " + st.batchSize());
+        }
+        return n;
+    }
+
+    private int checkId(int id, int row) {
+        if (id < 0 || id >= config.vocabSize) {
+            throw new IllegalArgumentException("row " + row + ": token id " + id + " outside [0, " + config.vocabSize + ")");
+        }
+        return id;
+    }
+
+    /** Bytes of the weights held by this model. */
+    public long weightBytes() {
+        return manager.getManagedArrays().stream()
+                .filter(a -> !a.isReleased())
+                .mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes())
+                .sum();
+    }
+
+    NDManager manager() { return manager; }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,236 @@
+package dev.quarry.engine.internal.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.quarry.engine.model.GraniteConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Mamba-2 mixer (spec §5): chunked SSD prefill over a left-padded batch that continues each row's conv
+ * and SSM state, and a single-step recurrent decode. Pads never touch the state: x, B and dt are zero
+ * there, and the conv of a row's first real token sees that row's cached inputs (a per-row shift).
+ */
+final class MambaMixer {
+    private final int layer;
+    private final int dInner, convDim, nh, hd, ds, ng, k, chunk;
+    private final float eps;
+    private final double dtMin, dtMax;
+    private final DataType dtype;
+    /** in_proj^T: [H, 2*d_inner + 2*ng*ds + nh] (view of [proj, H]). */
+    private final NDArray inT;
+    /** conv1d weight per tap k: K arrays of [conv_dim] (from [conv_dim, 1, K]). */
+    private final NDArray[] convTap;
+    /** conv1d weight as [K, conv_dim] (decode). */
+    private final NDArray convKC;
+    /** conv1d bias: [conv_dim] (zeros when the checkpoint has none). */
+    private final NDArray convBias;
+    /** dt_bias: [nh], fp32. */
+    private final NDArray dtBias;
+    /** A = -exp(A_log): [nh], fp32. */
+    private final NDArray a;
+    /** D: [nh], fp32, and the same as [nh, 1] / [nh, 1, 1, 1] (prepared once; no per-step reshape of weights). */
+    private final NDArray d, d2, d4;
+    /** A as [nh, 1, 1]. */
+    private final NDArray a3;
+    /** Gated-norm weight: [d_inner]. */
+    private final NDArray normWeight;
+    /** out_proj^T: [d_inner, H] (view of [H, d_inner]). */
+    private final NDArray outT;
+
+    MambaMixer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
+        this.layer = layer;
+        this.dtype = dtype;
+        dInner = c.mambaDInner();
+        convDim = c.mambaConvDim();
+        nh = c.mambaNHeads;
+        hd = c.mambaDHead;
+        ds = c.mambaDState;
+        ng = c.mambaNGroups;
+        k = c.mambaDConv;
+        chunk = c.mambaChunkSize;
+        eps = (float) c.rmsNormEps;
+        dtMin = c.timeStepLimitMin;
+        dtMax = c.timeStepLimitMax;
+        String p = "model.layers." + layer + ".mamba.";
+        inT = w.get(m, p + "in_proj.weight", false).transpose();
+        NDArray cw = w.get(m, p + "conv1d.weight", false); // [conv_dim, 1, K]
+        convKC = cw.reshape(convDim, k).transpose().duplicate(); // [K, conv_dim]
+        convTap = new NDArray[k];
+        for (int i = 0; i < k; i++) convTap[i] = convKC.get(i);
+        convBias = c.mambaConvBias ? w.get(m, p + "conv1d.bias", false) : m.zeros(new Shape(convDim), dtype);
+        dtBias = w.get(m, p + "dt_bias", true);
+        a = w.get(m, p + "A_log", true).exp().neg();
+        d = w.get(m, p + "D", true);
+        d2 = d.reshape(nh, 1);
+        d4 = d.reshape(nh, 1, 1, 1);
+        a3 = a.reshape(nh, 1, 1);
+        normWeight = w.get(m, p + "norm.weight", false);
+        outT = w.get(m, p + "out_proj.weight", false).transpose();
+        if (c.mambaProjBias) {
+            throw new IllegalArgumentException("mamba_proj_bias=true is not supported");
+        }
+    }
+
+    /**
+     * Prefill.
+     *
+     * @param u [B, T, H] normalized input (model dtype), rows left-padded
+     * @param mask3 [B, T, 1] boolean, true at real tokens
+     * @param convIdx [B, T+K-1, conv_dim] int64 gather index that moves each row's cached K-1 inputs right
+     *     before its first real token
+     * @param st state (conv, ssm of this layer are replaced)
+     * @return [B, T, H]
+     */
+    NDArray prefill(NDArray u, NDArray mask3, NDArray convIdx, ModelState st, StepScope scope) {
+        NDManager sm = u.getManager();
+        long b = u.getShape().get(0);
+        int t = (int) u.getShape().get(1);
+        NDArray zeroU = sm.zeros(new Shape(1), u.getDataType());
+        u = Ops.where(mask3, u, zeroU);
+        NDArray p = u.matMul(inT);
+        NDArray z = p.get("..., :" + dInner);
+        NDArray xbc = p.get("..., " + dInner + ":" + (dInner + convDim));
+        NDArray dtRaw = p.get("..., " + (dInner + convDim) + ":");
+
+        // causal depthwise conv over [cached K-1 inputs | row tokens], shifted per row
+        NDArray hist = st.conv[layer].get(":, 1:, :");
+        NDArray full = hist.concat(xbc, 1); // [B, K-1+T, C]
+        NDArray shifted = full.gather(convIdx, 1);
+        scope.replace(st.conv, layer, shifted.get(":, " + (t - 1) + ":, :").duplicate());
+        NDArray acc = shifted.get(":, 0:" + t + ", :").mul(convTap[0]);
+        for (int i = 1; i < k; i++) {
+            acc = acc.add(shifted.get(":, " + i + ":" + (i + t) + ", :").mul(convTap[i]));
+        }
+        NDArray conv = SharedMlp.silu(acc.add(convBias));
+        conv = Ops.where(mask3, conv, zeroU);
+
+        NDArray xf = conv.get("..., :" + dInner).toType(DataType.FLOAT32, false);
+        NDArray bm = heads(conv.get("..., " + dInner + ":" + (dInner + ng * ds)), b, t);
+        NDArray cm = heads(conv.get("..., " + (dInner + ng * ds) + ":"), b, t);
+        NDArray dt = softplus(dtRaw.toType(DataType.FLOAT32, false).add(dtBias));
+        dt = clampDt(dt);
+        dt = Ops.where(mask3, dt, sm.zeros(new Shape(1)));
+
+        // pad T up to a multiple of the chunk length (zeros: no effect on the state)
+        int nc = (t + chunk - 1) / chunk;
+        int tp = nc * chunk;
+        NDArray x4 = xf.reshape(b, t, nh, hd);
+        if (tp > t) {
+            x4 = x4.concat(sm.zeros(new Shape(b, tp - t, nh, hd)), 1);
+            bm = bm.concat(sm.zeros(new Shape(b, tp - t, nh, ds)), 1);
+            cm = cm.concat(sm.zeros(new Shape(b, tp - t, nh, ds)), 1);
+            dt = dt.concat(sm.zeros(new Shape(b, tp - t, nh)), 1);
+        }
+        // -> [B, nh, c, Q, *]
+        NDArray xh = x4.reshape(b, nc, chunk, nh, hd).transpose(0, 3, 1, 2, 4);
+        NDArray bh = bm.reshape(b, nc, chunk, nh, ds).transpose(0, 3, 1, 2, 4);
+        NDArray ch = cm.reshape(b, nc, chunk, nh, ds).transpose(0, 3, 1, 2, 4);
+        NDArray dth = dt.reshape(b, nc, chunk, nh).transpose(0, 3, 1, 2); // [B, nh, c, Q]
+        NDArray aa = dth.mul(a3); // [B, nh, c, Q]
+        NDArray xd = xh.mul(dth.expandDims(4));
+        NDArray cumA = aa.cumSum(3);
+
+        // L[l, s] = exp(sum_{i=s+1..l} a_i) for s <= l, else 0 (summed without differences of cumsums)
+        NDArray ar = sm.arange(chunk);
+        NDArray rowI = ar.reshape(chunk, 1);
+        NDArray colS = ar.reshape(1, chunk);
+        NDArray strict = rowI.gt(colS); // i > s
+        NDArray lowerEq = rowI.gte(colS).toType(DataType.FLOAT32, false);
+        NDArray rep = aa.expandDims(4).broadcast(new Shape(b, nh, nc, chunk, chunk));
+        NDArray seg = Ops.where(strict, rep, sm.zeros(new Shape(1))).cumSum(3);
+        NDArray lmat = seg.exp().mul(lowerEq);
+
+        NDArray cb = ch.matMul(bh.transpose(0, 1, 2, 4, 3)); // [B, nh, c, Q(l), Q(s)]
+        NDArray ydiag = cb.mul(lmat).matMul(xd); // [B, nh, c, Q, hd]
+        NDArray last = cumA.get("..., -1:"); // [B, nh, c, 1]
+        NDArray decay = last.sub(cumA).exp(); // [B, nh, c, Q]
+        NDArray sc = xd.mul(decay.expandDims(4)).transpose(0, 1, 2, 4, 3).matMul(bh); // [B, nh, c, hd, ds]
+        NDArray chunkDecay = last.exp(); // [B, nh, c, 1]
+        NDArray h = st.ssm[layer];
+        NDList hs = new NDList(nc);
+        for (int c = 0; c < nc; c++) {
+            hs.add(h);
+            NDArray dc = chunkDecay.get(":, :, " + c + ", :").expandDims(3); // [B, nh, 1, 1]
+            h = h.mul(dc).add(sc.get(":, :, " + c));
+        }
+        NDArray hst = NDArrays.stack(hs, 2); // [B, nh, c, hd, ds]
+        NDArray yoff = ch.matMul(hst.transpose(0, 1, 2, 4, 3)).mul(cumA.exp().expandDims(4));
+        NDArray y = ydiag.add(yoff).add(xh.mul(d4));
+        y = y.transpose(0, 2, 3, 1, 4).reshape(b, tp, dInner);
+        if (tp > t) y = y.get(":, :" + t + ", :");
+        scope.replace(st.ssm, layer, h == st.ssm[layer] ? h.duplicate() : h);
+        return gatedOut(y, z);
+    }
+
+    /**
+     * One recurrent step.
+     *
+     * @param u [B, 1, H]
+     * @return [B, 1, H]
+     */
+    NDArray decode(NDArray u, ModelState st, StepScope scope) {
+        long b = u.getShape().get(0);
+        NDArray p = u.matMul(inT).reshape(b, -1);
+        NDArray z = p.get(":, :" + dInner);
+        NDArray xbc = p.get(":, " + dInner + ":" + (dInner + convDim));
+        NDArray dtRaw = p.get(":, " + (dInner + convDim) + ":");
+        NDArray window = st.conv[layer].get(":, 1:, :").concat(xbc.expandDims(1), 1); // [B, K, C]
+        scope.replace(st.conv, layer, window);
+        NDArray conv = SharedMlp.silu(window.mul(convKC).sum(new int[] {1}).add(convBias)); // [B, C]
+        NDArray x = conv.get(":, :" + dInner).toType(DataType.FLOAT32, false).reshape(b, nh, hd);
+        NDArray bm = heads(conv.get(":, " + dInner + ":" + (dInner + ng * ds)), b, 1).reshape(b, nh, ds);
+        NDArray cm = heads(conv.get(":, " + (dInner + ng * ds) + ":"), b, 1).reshape(b, nh, ds);
+        NDArray dt = clampDt(softplus(dtRaw.toType(DataType.FLOAT32, false).add(dtBias))); // [B, nh]
+        NDArray da = dt.mul(a).exp().reshape(b, nh, 1, 1);
+        NDArray dbx = x.mul(dt.expandDims(2)).expandDims(3).mul(bm.expandDims(2)); // [B, nh, hd, ds]
+        NDArray s = st.ssm[layer];
+        s.muli(da).addi(dbx);
+        NDArray y = s.matMul(cm.expandDims(3)).reshape(b, nh, hd).add(x.mul(d2));
+        return gatedOut(y.reshape(b, 1, dInner), z.reshape(b, 1, dInner));
+    }
+
+    /** Gated RMSNorm in fp32 (gate before the norm), cast to the model dtype, times weight, out_proj. */
+    private NDArray gatedOut(NDArray y, NDArray z) {
+        NDArray g = y.mul(SharedMlp.silu(z.toType(DataType.FLOAT32, false)));
+        return RmsNorm.normalize(g, eps).toType(dtype, false).mul(normWeight).matMul(outT);
+    }
+
+    /** [B, T, ng*ds] -> fp32 [B, T, nh, ds] (each group repeated for its heads). */
+    private NDArray heads(NDArray g, long b, int t) {
+        NDArray r = g.toType(DataType.FLOAT32, false).reshape(b, t, ng, ds);
+        return ng == nh ? r : r.repeat(2, nh / ng);
+    }
+
+    /** torch softplus (threshold 20): x for x > 20, else log(1 + exp(x)). */
+    static NDArray softplus(NDArray x) {
+        NDArray capped = x.minimum(20f);
+        NDArray sp = capped.exp().add(1f).log();
+        return Ops.where(x.gt(20f), x, sp);
+    }
+
+    private NDArray clampDt(NDArray dt) {
+        if (dtMin > 0 || !Double.isInfinite(dtMax)) {
+            return dt.clip(dtMin, Double.isInfinite(dtMax) ? Float.MAX_VALUE : dtMax);
+        }
+        return dt;
+    }
+
+    /** Replaced state arrays: attached to the state at the end of a step, old ones closed afterwards. */
+    static final class StepScope {
+        final List<NDArray> retired = new ArrayList<>();
+        final List<NDArray> adopted = new ArrayList<>();
+
+        void replace(NDArray[] slots, int i, NDArray fresh) {
+            if (slots[i] != fresh) {
+                retired.add(slots[i]);
+                slots[i] = fresh;
+                adopted.add(fresh);
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.quarry.engine.internal.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.quarry.engine.model.GraniteConfig;
+
+/**
+ * Routed mixture of experts (spec §4.2): fp32 router, top-k, softmax over the k chosen logits. Dispatch
+ * sorts the (token, slot) pairs by expert, runs each expert once on its contiguous block, and restores
+ * the order with the inverse permutation.
+ */
+final class MoE {
+    private final int e, topK, inter;
+    private final DataType dtype;
+    /** router.layer^T: [H, E]. */
+    private final NDArray routerT;
+    /** Per expert input_linear[e]^T: [H, 2I] (views of [E, 2I, H]). */
+    private final NDArray[] inT;
+    /** Per expert output_linear[e]^T: [I, H] (views of [E, H, I]). */
+    private final NDArray[] outT;
+
+    MoE(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
+        this.dtype = dtype;
+        e = c.numLocalExperts;
+        topK = c.numExpertsPerTok;
+        inter = c.intermediateSize;
+        String p = "model.layers." + layer + ".block_sparse_moe.";
+        routerT = w.get(m, p + "router.layer.weight", false).transpose();
+        NDArray in = w.get(m, p + "input_linear.weight", false);
+        NDArray out = w.get(m, p + "output_linear.weight", false);
+        inT = new NDArray[e];
+        outT = new NDArray[e];
+        for (int i = 0; i < e; i++) {
+            inT[i] = in.get(i).transpose();
+            outT[i] = out.get(i).transpose();
+        }
+    }
+
+    /** x: [B, T, H] -> [B, T, H]. */
+    NDArray forward(NDArray x) {
+        NDManager sm = x.getManager();
+        Shape shape = x.getShape();
+        long h = shape.get(2);
+        NDArray flat = x.reshape(-1, h);
+        long n = flat.getShape().get(0);
+        NDArray logits = flat.matMul(routerT).toType(DataType.FLOAT32, false);
+        NDList top = logits.topK(topK, -1, true, true);
+        NDArray gates = top.get(0).softmax(-1).toType(dtype, false); // [N, k]
+        NDArray experts = top.get(1).toType(DataType.INT64, false).reshape(-1); // [N*k]
+        NDArray order = experts.argSort(0, true);
+        long[] counts = experts.expandDims(0).eq(sm.arange(0, e, 1, DataType.INT64).expandDims(1))
+                .sum(new int[] {1}).toType(DataType.INT64, false).toLongArray();
+        NDArray pairToken = sm.arange(0, (int) n, 1, DataType.INT64).repeat(0, topK).gather(order, 0);
+        NDArray xs = flat.gather(pairToken.expandDims(1).broadcast(new Shape(n * topK, h)), 0);
+        NDList blocks = new NDList();
+        long off = 0;
+        for (int i = 0; i < e; i++) {
+            long cnt = counts[i];
+            if (cnt == 0) continue;
+            NDArray blk = xs.get(off + ":" + (off + cnt));
+            blocks.add(SharedMlp.gated(blk.matMul(inT[i]), inter).matMul(outT[i]));
+            off += cnt;
+        }
+        NDArray ys = blocks.size() == 1 ? blocks.get(0) : ai.djl.ndarray.NDArrays.concat(blocks, 0);
+        NDArray inv = order.argSort(0, true);
+        NDArray back = ys.gather(inv.expandDims(1).broadcast(new Shape(n * topK, h)), 0).reshape(n, topK, h);
+        return back.mul(gates.expandDims(2)).sum(new int[] {1}).reshape(shape);
+    }
+}

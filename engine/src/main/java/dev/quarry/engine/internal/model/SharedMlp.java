@@ -1,0 +1,33 @@
+package dev.quarry.engine.internal.model;
+
+import ai.djl.ndarray.NDArray;
+
+/** Always-on gated MLP: [a | b] = x W_in^T, out = (silu(a) * b) W_out^T (spec §4.2). */
+final class SharedMlp {
+    /** input_linear^T: [H, 2S] (a transposed view of the [2S, H] checkpoint tensor). */
+    private final NDArray inT;
+    /** output_linear^T: [S, H] (view of [H, S]). */
+    private final NDArray outT;
+    private final int s;
+
+    SharedMlp(NDArray inputLinear, NDArray outputLinear) {
+        this.inT = inputLinear.transpose();
+        this.outT = outputLinear.transpose();
+        this.s = (int) outputLinear.getShape().get(1);
+    }
+
+    NDArray forward(NDArray x) {
+        return gated(x.matMul(inT), s).matMul(outT);
+    }
+
+    /** silu(p[..., :w]) * p[..., w:]. */
+    static NDArray gated(NDArray p, int w) {
+        NDArray a = p.get("..., :" + w);
+        NDArray b = p.get("..., " + w + ":");
+        return silu(a).mul(b);
+    }
+
+    static NDArray silu(NDArray a) {
+        return a.mul(a.getNDArrayInternal().sigmoid());
+    }
+}

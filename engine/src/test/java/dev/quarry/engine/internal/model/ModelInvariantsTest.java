@@ -1,0 +1,165 @@
+package dev.quarry.engine.internal.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.quarry.engine.model.GraniteConfig;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Exactness invariants of the model on random tiny weights (ng=2, chunk 8, MoE, RoPE). */
+class ModelInvariantsTest {
+    static GraniteModel model;
+    static NDManager root;
+
+    @BeforeAll
+    static void load() {
+        GraniteConfig c = RandomWeights.tiny(true, true);
+        model = GraniteModel.load(c, new RandomWeights(c, 7, DataType.FLOAT32), Device.cpu(), DataType.FLOAT32);
+        root = NDManager.newBaseManager(Device.cpu());
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+        root.close();
+    }
+
+    static int[] ids(long seed, int n) {
+        Random r = new Random(seed);
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = r.nextInt(61);
+        return a;
+    }
+
+    /** Logits of the last token after feeding {@code ids} to a fresh single-row state in one prefill. */
+    static float[] alone(int[] ids) {
+        try (ModelState st = model.emptyState(1); NDManager step = root.newSubManager()) {
+            return model.prefill(step, new int[][] {ids}, st).toFloatArray();
+        }
+    }
+
+    static float[] row(NDArray logits, int r) {
+        return logits.get(r).toFloatArray();
+    }
+
+    static void close(float[] want, float[] got, double tol, String what) {
+        assertEquals(want.length, got.length, what);
+        double maxAbs = 0, scale = 0;
+        for (int i = 0; i < want.length; i++) {
+            assertTrue(Float.isFinite(got[i]), what + ": non-finite logit at " + i);
+            maxAbs = Math.max(maxAbs, Math.abs(want[i] - got[i]));
+            scale = Math.max(scale, Math.abs(want[i]));
+        }
+        assertTrue(maxAbs <= tol * Math.max(1, scale), what + ": max abs diff " + maxAbs + " (scale " + scale + ")");
+    }
+
+    @Test
+    void chunkedPrefillEqualsRecurrentDecode() {
+        int[] ids = ids(1, 19); // > 2 chunks of 8
+        float[] want = alone(ids);
+        try (ModelState st = model.emptyState(1); NDManager step = root.newSubManager()) {
+            NDArray l = model.prefill(step, new int[][] {Arrays.copyOf(ids, 1)}, st);
+            for (int i = 1; i < ids.length; i++) l = model.decode(step, new int[] {ids[i]}, st);
+            close(want, l.toFloatArray(), 1e-4, "prefill vs decode");
+            assertEquals(19, st.length(0));
+        }
+    }
+
+    @Test
+    void leftPaddedBatchEqualsEachAlone() {
+        int[][] prompts = {ids(2, 3), ids(3, 17), ids(4, 9), ids(5, 1)};
+        try (ModelState st = model.emptyState(4); NDManager step = root.newSubManager()) {
+            NDArray l = model.prefill(step, prompts, st);
+            for (int r = 0; r < 4; r++) close(alone(prompts[r]), row(l, r), 1e-4, "row " + r);
+            // then decode two tokens for all rows and compare with each row alone
+            int[] next = {5, 6, 7, 8};
+            NDArray d = model.decode(step, next, st);
+            d = model.decode(step, next, st);
+            for (int r = 0; r < 4; r++) {
+                int[] full = Arrays.copyOf(prompts[r], prompts[r].length + 2);
+                full[full.length - 2] = next[r];
+                full[full.length - 1] = next[r];
+                close(alone(full), row(d, r), 1e-4, "decode row " + r);
+            }
+        }
+    }
+
+    @Test
+    void prefixStateThenRaggedSuffixEqualsWholePrompt() {
+        int[] prefix = ids(9, 11);
+        int[][] suffixes = {ids(10, 2), ids(11, 13), ids(12, 5)};
+        try (ModelState one = model.emptyState(1); NDManager step = root.newSubManager()) {
+            model.prefill(step, new int[][] {prefix}, one);
+            try (ModelState st = one.select(new int[] {0, 0, 0})) {
+                NDArray l = model.prefill(step, suffixes, st);
+                for (int r = 0; r < 3; r++) {
+                    int[] whole = concat(prefix, suffixes[r]);
+                    close(alone(whole), row(l, r), 1e-4, "suffix row " + r);
+                    assertEquals(whole.length, st.length(r));
+                }
+            }
+        }
+    }
+
+    @Test
+    void selectAndConcatPreserveRows() {
+        int[] a = ids(20, 4), b = ids(21, 12), c = ids(22, 7);
+        try (NDManager step = root.newSubManager();
+                ModelState s1 = model.emptyState(1);
+                ModelState s2 = model.emptyState(2)) {
+            model.prefill(step, new int[][] {a}, s1);
+            model.prefill(step, new int[][] {b, c}, s2);
+            try (ModelState merged = ModelState.concat(List.of(s1, s2));
+                    ModelState picked = merged.select(new int[] {2, 0})) {
+                NDArray l = model.decode(step, new int[] {3, 4, 5}, merged);
+                close(alone(concat(a, new int[] {3})), row(l, 0), 1e-4, "concat row 0");
+                close(alone(concat(b, new int[] {4})), row(l, 1), 1e-4, "concat row 1");
+                close(alone(concat(c, new int[] {5})), row(l, 2), 1e-4, "concat row 2");
+                NDArray p = model.prefill(step, new int[][] {{1, 2}, {9}}, picked);
+                close(alone(concat(c, new int[] {1, 2})), row(p, 0), 1e-4, "select row 0");
+                close(alone(concat(a, new int[] {9})), row(p, 1), 1e-4, "select row 1");
+                assertTrue(merged.bytes() > 0);
+            }
+        }
+    }
+
+    @Test
+    void decodingDoesNotLeakArrays() {
+        int modelArrays = countAlive(model.manager());
+        try (ModelState st = model.emptyState(2)) {
+            try (NDManager step = root.newSubManager()) {
+                model.prefill(step, new int[][] {ids(30, 5), ids(31, 3)}, st);
+            }
+            int stateArrays = -1;
+            for (int i = 0; i < 120; i++) {
+                try (NDManager step = root.newSubManager()) {
+                    model.decode(step, new int[] {i % 61, (i * 7) % 61}, st);
+                    assertEquals(1, countAlive(step), "only the logits stay in the step manager");
+                }
+                if (i == 60) stateArrays = countAlive(st.manager);
+                if (i > 60) assertEquals(stateArrays, countAlive(st.manager), "state arrays at step " + i);
+            }
+            assertEquals(st.arrays().size(), countAlive(st.manager), "state manager holds exactly the state");
+        }
+        assertEquals(modelArrays, countAlive(model.manager()), "model arrays after closing the state");
+    }
+
+    private static int countAlive(NDManager m) {
+        return (int) m.getManagedArrays().stream().filter(a -> !a.isReleased()).count();
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}
