@@ -53,8 +53,11 @@ class DemoCommandITCase {
         assertEquals(300, ResultFiles.stats(new org.apache.flink.core.fs.Path(out.resolve("summarize").toUri())).rows());
         assertTrue(printed.contains("== classify") && printed.contains("== summarize") && printed.contains("preview:"), printed);
         assertTrue(printed.contains("review-"), printed);
-        // a second run recreates its own output directory
-        assertEquals(0, new CommandLine(demo).execute("--output", out.toString(), "--model", model.toString(), "--no-progress"));
+        // a second run (a fresh command object, as from the shell) recreates its own output directory
+        DemoCommand again = new DemoCommand();
+        setField(again, "engines", FakeEngine.factory());
+        setField(again, "out", new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertEquals(0, new CommandLine(again).execute("--output", out.toString(), "--model", model.toString(), "--no-progress"));
     }
 
     static void setField(Object o, String name, Object v) throws Exception {

@@ -184,11 +184,13 @@ class SessionClusterITCase {
                         + "\nTM log:\n" + tail(tmp.resolve("taskmanager.log")));
 
         Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 400);
-        // the real engine once the checkpoint maker is in the build (DJL and its natives load once in the
-        // TaskManager JVM from the cluster classpath; the second job reuses them), else the fake one
+        // DJL and its PyTorch natives are on the cluster classpath (lib/) and load once in the TaskManager JVM;
+        // the engine classes come with each job's jar. The second job must find the natives already loaded and
+        // still work. The real Granite model once the checkpoint maker is in the build, else the real scheduler
+        // on the toy model (both run DJL NDArray ops in the TaskManager).
         boolean real = RealEngine.available();
         Path model = real ? RealEngine.checkpoint(tmp.resolve("cache")) : tmp;
-        EngineFactory engines = real ? EngineFactory.real() : FakeEngine.factory();
+        EngineFactory engines = real ? EngineFactory.real() : SchedulerEngine.factory();
         for (int run = 1; run <= 2; run++) {
             ScoringSpec spec = ScoringSpec.builder().task(TaskKind.SUMMARIZE).maxNewTokens(4).modelDir(model).build();
             BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out" + run).toString())
@@ -201,6 +203,8 @@ class SessionClusterITCase {
             long rows = ResultFiles.stats(new org.apache.flink.core.fs.Path(o.output)).rows()
                     + ResultFiles.stats(new org.apache.flink.core.fs.Path(o.errors)).rows();
             assertEquals(400, rows, "run " + run + " wrote every row");
+            var sample = ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 1).get(0);
+            assertTrue(((Integer) sample.get("generated_tokens")) >= 1, "the engine generated text in run " + run + ": " + sample);
         }
         String jobs = get(rest, "/jobs/overview");
         assertTrue(jobs != null && jobs.split("\"state\":\"FINISHED\"", -1).length - 1 == 2, "two finished jobs: " + jobs);
