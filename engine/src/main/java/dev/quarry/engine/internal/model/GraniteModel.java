@@ -20,7 +20,10 @@ import java.util.List;
  */
 public final class GraniteModel implements AutoCloseable {
     private final GraniteConfig config;
+    /** The dtype arrays are computed in (see {@link #computeType}). */
     private final DataType dtype;
+    /** The dtype the caller asked for. */
+    private final DataType requested;
     private final NDManager manager;
     /** embed_tokens: [V, H]. */
     private final NDArray embed;
@@ -33,12 +36,13 @@ public final class GraniteModel implements AutoCloseable {
     private final float embMul;
     private final float logitsScaling;
 
-    private GraniteModel(GraniteConfig c, WeightSource w, Device device, DataType dtype) {
-        if (dtype != DataType.FLOAT32 && dtype != DataType.BFLOAT16) {
-            throw new IllegalArgumentException("model dtype must be f32 or bf16, got " + dtype);
+    private GraniteModel(GraniteConfig c, WeightSource w, Device device, DataType requested) {
+        if (requested != DataType.FLOAT32 && requested != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("model dtype must be f32 or bf16, got " + requested);
         }
         this.config = c;
-        this.dtype = dtype;
+        this.requested = requested;
+        this.dtype = computeType(requested);
         this.manager = NDManager.newBaseManager(device);
         try {
             embed = w.get(manager, "model.embed_tokens.weight", false);
@@ -68,7 +72,21 @@ public final class GraniteModel implements AutoCloseable {
 
     public GraniteConfig config() { return config; }
 
+    /** The dtype activations and weights are held in (fp32; see {@link #computeType}). */
     public DataType dtype() { return dtype; }
+
+    /** The dtype asked for at load. */
+    public DataType requestedDtype() { return requested; }
+
+    /**
+     * The compute dtype for a requested dtype. DJL 0.35's PyTorch 2.7.1 JNI aborts the JVM natively on any
+     * BFLOAT16 tensor (creating, zeros, casting), so bf16 is served by widening the bf16 weights exactly to
+     * fp32 and computing in fp32 (which the spec allows everywhere; results differ from a pure-bf16 run only
+     * by bf16 rounding of activations). The bf16 code paths (casts before linears) stay in place.
+     */
+    public static DataType computeType(DataType requested) {
+        return DataType.FLOAT32;
+    }
 
     /** Fresh (zero) state for {@code batch} sequences. */
     public ModelState emptyState(int batch) {

@@ -153,6 +153,30 @@ class ModelInvariantsTest {
         assertEquals(modelArrays, countAlive(model.manager()), "model arrays after closing the state");
     }
 
+    @Test
+    void bf16ComputesCloseToF32Twin() {
+        GraniteConfig c = RandomWeights.tiny(true, true);
+        int[][] prompts = {ids(40, 12), ids(41, 5)};
+        try (GraniteModel bf = GraniteModel.load(c, new RandomWeights(c, 7, DataType.BFLOAT16), Device.cpu(), DataType.BFLOAT16);
+                ModelState s16 = bf.emptyState(2);
+                ModelState s32 = model.emptyState(2);
+                NDManager step = root.newSubManager()) {
+            NDArray l16 = bf.prefill(step, prompts, s16);
+            NDArray l32 = model.prefill(step, prompts, s32);
+            assertEquals(DataType.FLOAT32, l16.getDataType());
+            for (int r = 0; r < 2; r++) close(row(l32, r), row(l16, r), 0.08, "bf16 row " + r);
+            l16 = bf.decode(step, new int[] {1, 2}, s16);
+            l32 = model.decode(step, new int[] {1, 2}, s32);
+            for (int r = 0; r < 2; r++) close(row(l32, r), row(l16, r), 0.08, "bf16 decode row " + r);
+            assertEquals(DataType.FLOAT32, s16.ssm[0].getDataType());
+            assertEquals(DataType.BFLOAT16, bf.requestedDtype());
+            boolean differs = false;
+            float[] a16 = row(l16, 0), a32 = row(l32, 0);
+            for (int i = 0; i < a16.length; i++) differs |= a16[i] != a32[i];
+            assertTrue(differs, "bf16-rounded weights must change the logits a little");
+        }
+    }
+
     private static int countAlive(NDManager m) {
         return (int) m.getManagedArrays().stream().filter(a -> !a.isReleased()).count();
     }

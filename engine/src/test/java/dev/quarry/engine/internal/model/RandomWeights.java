@@ -71,8 +71,19 @@ final class RandomWeights implements WeightSource {
     public NDArray get(NDManager manager, String name, boolean fp32) {
         float[] v = values.get(name);
         if (v == null) throw new IllegalArgumentException("no tensor " + name);
-        NDArray a = manager.create(v, new Shape(shapes.get(name)));
-        return fp32 ? a : a.toType(dtype, false);
+        if (dtype == DataType.BFLOAT16) v = roundToBf16(v);
+        return manager.create(v, new Shape(shapes.get(name)));
+    }
+
+    /** Rounds each value to the nearest bf16 (ties to even), kept as fp32. */
+    static float[] roundToBf16(float[] v) {
+        float[] r = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            int bits = Float.floatToRawIntBits(v[i]);
+            bits += 0x7FFF + ((bits >>> 16) & 1);
+            r[i] = Float.intBitsToFloat(bits & 0xFFFF0000);
+        }
+        return r;
     }
 
     /** Tiny hybrid: mamba/attention layers, ng=2, chunk 8, MoE. */
