@@ -1,0 +1,135 @@
+package dev.quarry.engine.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.quarry.engine.internal.model.GraniteModel;
+import dev.quarry.engine.internal.model.ModelState;
+import dev.quarry.engine.internal.model.SyntheticWeights;
+import dev.quarry.engine.internal.model.WeightSource;
+import dev.quarry.engine.model.GraniteConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Random;
+import java.util.function.Supplier;
+
+/**
+ * Single-sequence model benchmark: load time, resident memory, batch-1 prefill and decode tokens/s, the
+ * machine's memory bandwidth, and the bandwidth bound for decode (reading every weight once per token).
+ * Measures only; asserts nothing. Entry point for {@code quarry bench} (sched engineer) via {@link #run}.
+ */
+public final class ModelBench {
+    public static final int DEFAULT_PROMPT_TOKENS = 512;
+    public static final int DEFAULT_DECODE_TOKENS = 64;
+    public static final long BANDWIDTH_BYTES = 1L << 30;
+
+    /** Results. Rates in tokens/s, sizes in bytes, times in seconds. */
+    public record Result(double loadSeconds, long weightBytes, long rssBeforeLoad, long rssAfterLoad, long rssPeak,
+            double prefillTokensPerSecond, double decodeTokensPerSecond, double bandwidthBytesPerSecond,
+            double decodeBoundTokensPerSecond) {
+        public double decodeFractionOfBound() { return decodeTokensPerSecond / decodeBoundTokensPerSecond; }
+
+        public String table() {
+            return String.format(Locale.ROOT,
+                    "load_s=%.2f weights_MB=%.1f rss_after_load_MB=%.1f rss_peak_MB=%.1f (rss_before %.1f)%n"
+                            + "prefill_tok_s=%.1f decode_tok_s=%.2f bandwidth_GB_s=%.2f decode_bound_tok_s=%.2f fraction=%.2f",
+                    loadSeconds, weightBytes / 1e6, rssAfterLoad / 1e6, rssPeak / 1e6, rssBeforeLoad / 1e6,
+                    prefillTokensPerSecond, decodeTokensPerSecond, bandwidthBytesPerSecond / 1e9,
+                    decodeBoundTokensPerSecond, decodeFractionOfBound());
+        }
+    }
+
+    private ModelBench() {}
+
+    /** Benchmarks a model built by {@code loader}, whose weights occupy {@code weightBytes}. */
+    public static Result run(Supplier<GraniteModel> loader, long weightBytes, int promptTokens, int decodeTokens) {
+        long rss0 = rss();
+        long t0 = System.nanoTime();
+        try (GraniteModel model = loader.get(); NDManager root = NDManager.newBaseManager()) {
+            double load = (System.nanoTime() - t0) / 1e9;
+            long rss1 = rss();
+            int v = model.config().vocabSize;
+            Random rnd = new Random(1);
+            int[] prompt = new int[promptTokens];
+            for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(Math.min(v, 50000));
+            double prefill, decode;
+            try (ModelState st = model.emptyState(1)) {
+                try (NDManager step = root.newSubManager()) { // warm-up
+                    model.prefill(step, new int[][] {java.util.Arrays.copyOf(prompt, 16)}, st);
+                }
+            }
+            try (ModelState st = model.emptyState(1)) {
+                long a = System.nanoTime();
+                int next;
+                try (NDManager step = root.newSubManager()) {
+                    next = (int) model.prefill(step, new int[][] {prompt}, st).argMax(1).toLongArray()[0];
+                }
+                prefill = promptTokens / ((System.nanoTime() - a) / 1e9);
+                for (int i = 0; i < 4; i++) next = step(model, root, st, next); // warm-up
+                long b = System.nanoTime();
+                for (int i = 0; i < decodeTokens; i++) next = step(model, root, st, next);
+                decode = decodeTokens / ((System.nanoTime() - b) / 1e9);
+            }
+            long rssPeak = Math.max(rss1, rss());
+            double bw = bandwidth();
+            return new Result(load, weightBytes, rss0, rss1, rssPeak, prefill, decode, bw, bw / weightBytes);
+        }
+    }
+
+    private static int step(GraniteModel model, NDManager root, ModelState st, int id) {
+        try (NDManager step = root.newSubManager()) {
+            return (int) model.decode(step, new int[] {id}, st).argMax(1).toLongArray()[0];
+        }
+    }
+
+    /** Bytes/s of reading plus writing a 1 GiB fp32 array (best of 3 copies). */
+    public static double bandwidth() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray a = m.ones(new Shape(BANDWIDTH_BYTES / 4), DataType.FLOAT32);
+            double best = 0;
+            for (int i = 0; i < 4; i++) {
+                long t = System.nanoTime();
+                NDArray c = a.add(0f);
+                c.close();
+                double s = (System.nanoTime() - t) / 1e9;
+                if (i > 0) best = Math.max(best, 2.0 * BANDWIDTH_BYTES / s);
+            }
+            return best;
+        }
+    }
+
+    /** Resident set size of this process in bytes (Linux; 0 elsewhere). */
+    public static long rss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    /** Bytes of all weights of a config at 4 bytes each (the compute dtype is fp32). */
+    public static long weightBytes(GraniteConfig c) {
+        return SyntheticWeights.shapes(c).values().stream()
+                .mapToLong(s -> { long n = 4; for (long d : s) n *= d; return n; }).sum();
+    }
+
+    /** Synthetic-weights run for a config: {@code ModelBench CONFIG_JSON [prompt] [decode]}. */
+    public static void main(String[] args) throws IOException {
+        System.setProperty("ai.djl.offline", "true");
+        GraniteConfig c = GraniteConfig.load(Path.of(args[0]));
+        int prompt = args.length > 1 ? Integer.parseInt(args[1]) : DEFAULT_PROMPT_TOKENS;
+        int decode = args.length > 2 ? Integer.parseInt(args[2]) : DEFAULT_DECODE_TOKENS;
+        WeightSource w = new SyntheticWeights(c);
+        Result r = run(() -> GraniteModel.load(c, w, Device.cpu(), DataType.FLOAT32), weightBytes(c), prompt, decode);
+        System.out.println(r.table());
+    }
+}
