@@ -1,0 +1,81 @@
+package dev.quarry.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.connectors.InputMapping;
+import dev.quarry.connectors.ResultSchema.TaskKind;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.SecurityOptions;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The inference step's metrics are registered under their public names and count what happened. */
+@Timeout(120)
+class InferenceMetricsITCase {
+    static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(REPORTER.addToConfiguration(conf())).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    static Configuration conf() {
+        Configuration c = new Configuration();
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
+        return c;
+    }
+
+    /** Sum of a counter over all subtasks' {@value InferenceMetrics#GROUP} groups. */
+    static long sum(String name) {
+        long total = 0;
+        for (Map.Entry<MetricGroup, Map<String, Metric>> e : REPORTER.getMetricsByGroup().entrySet()) {
+            if (!e.getKey().getMetricIdentifier(name).endsWith(InferenceMetrics.GROUP + "." + name)) continue;
+            Metric m = e.getValue().get(name);
+            if (m instanceof Counter c) total += c.getCount();
+        }
+        return total;
+    }
+
+    @Test
+    void countersHistogramAndErrorKinds(@TempDir Path tmp) throws Exception {
+        int n = 600;
+        Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), n);
+        long empties = 0, longs = 0, nulls = 0;
+        for (int i = 0; i < n; i++) {
+            if (i % 97 == 5) empties++;
+            else if (i % 101 == 7) longs++;
+            else if (i % 103 == 9) nulls++;
+        }
+        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(tmp).build();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec).parallelism(2)
+                .checkpointInterval(Duration.ofMillis(300)).build();
+        BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false);
+
+        assertEquals(n - nulls, sum(InferenceMetrics.RECORDS_IN), "unparseable records never reach the engine");
+        assertEquals(n - nulls, sum(InferenceMetrics.RECORDS_OUT));
+        assertEquals(empties + longs, sum(InferenceMetrics.ERRORS));
+        assertEquals(empties, sum(InferenceMetrics.ERRORS_PREFIX + "empty_input"));
+        assertEquals(longs, sum(InferenceMetrics.ERRORS_PREFIX + "input_too_long"));
+        assertTrue(sum(InferenceMetrics.GENERATED_TOKENS) > 0);
+        long histogramCount = 0;
+        for (Map<String, Metric> metrics : REPORTER.getMetricsByGroup().values()) {
+            if (metrics.get(InferenceMetrics.LATENCY_MS) instanceof Histogram h) histogramCount += h.getCount();
+        }
+        assertEquals(n - nulls, histogramCount, "one latency sample per record");
+    }
+}
