@@ -91,8 +91,10 @@ public class GenerateCommand implements Callable<Integer> {
         EngineOptions options = EngineOptions.builder().modelDir(model).device(device).dtype(dtype).build();
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
+        List<int[]> raw = input.prompt == null ? rawPrompts() : null; // bad ids fail before the model loads
         try (Engine engine = Engine.open(options)) {
-            List<int[]> prompts = prompts(engine);
+            List<int[]> prompts = raw != null ? raw
+                    : List.of(engine.codec().encode(engine.codec().applyChatTemplate(List.of(ChatMessage.user(input.prompt)))));
             List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
                 futures.add(engine.generate(new GenerationRequest("prompt-" + (i + 1), prompts.get(i), sampling, logits)));
@@ -119,12 +121,9 @@ public class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private List<int[]> prompts(Engine engine) {
+    private List<int[]> rawPrompts() {
         List<int[]> res = new ArrayList<>();
-        if (input.prompt != null) {
-            String text = engine.codec().applyChatTemplate(List.of(ChatMessage.user(input.prompt)));
-            res.add(engine.codec().encode(text));
-        } else if (input.ids != null) {
+        if (input.ids != null) {
             res.add(input.ids);
         } else {
             List<String> lines;
