@@ -206,12 +206,30 @@ public final class GraniteModel implements AutoCloseable {
         return id;
     }
 
-    /** Bytes of the weights held by this model. */
+    /** Upper estimate of one sequence's state bytes once it holds {@code tokens} tokens (K/V without spare capacity). */
+    public long stateBytes(int tokens) {
+        long b = tokens; // key mask
+        int bytes = dtype.getNumOfBytes();
+        for (int i = 0; i < config.numHiddenLayers; i++) {
+            if (config.layerType(i) == GraniteConfig.LayerType.MAMBA) {
+                b += (long) config.mambaDConv * config.mambaConvDim() * bytes
+                        + 4L * config.mambaNHeads * config.mambaDHead * config.mambaDState;
+            } else {
+                b += 2L * config.numKeyValueHeads * config.headDim() * bytes * tokens;
+            }
+        }
+        return b;
+    }
+
+    /** Bytes of the checkpoint weights as held by this model (each tensor once, in the compute dtype). */
     public long weightBytes() {
-        return manager.getManagedArrays().stream()
-                .filter(a -> !a.isReleased())
-                .mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes())
-                .sum();
+        long n = 0;
+        for (long[] shape : SyntheticWeights.shapes(config).values()) {
+            long e = 1;
+            for (long d : shape) e *= d;
+            n += e;
+        }
+        return n * dtype.getNumOfBytes();
     }
 
     NDManager manager() { return manager; }
