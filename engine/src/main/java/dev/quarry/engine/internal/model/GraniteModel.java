@@ -150,7 +150,7 @@ public final class GraniteModel implements AutoCloseable {
         DecoderLayer.Step ls = new DecoderLayer.Step();
         NDArray logits;
         try (NDManager sub = step.newSubManager()) {
-            for (NDArray a : st.arrays()) a.tempAttach(sub);
+            st.keyMask.tempAttach(sub);
             NDArray mask = sub.create(maskArr, new Shape(b, t));
             int start = st.kvLen;
             int total = start + t;
@@ -181,11 +181,23 @@ public final class GraniteModel implements AutoCloseable {
             NDArray h = embed.gather(idx.broadcast(new Shape((long) b * t, config.hiddenSize)), 0);
             h.attach(sub);
             h = h.mul(embMul).reshape(b, t, config.hiddenSize);
-            for (DecoderLayer layer : layers) h = layer.forward(h, decode, ls, st);
+            for (int i = 0; i < layers.length; i++) {
+                // one manager per layer: its temporaries die with the layer, not at the end of the step
+                NDArray out;
+                int adoptedBefore = ls.scope.adopted.size();
+                try (NDManager lm = sub.newSubManager()) {
+                    h.tempAttach(lm);
+                    for (NDArray a : st.layerArrays(i)) a.tempAttach(lm);
+                    out = layers[i].forward(h, decode, ls, st);
+                    out.attach(sub);
+                    for (NDArray a : ls.scope.adopted.subList(adoptedBefore, ls.scope.adopted.size())) a.attach(st.manager);
+                }
+                h.close();
+                h = out;
+            }
             NDArray last = t == 1 ? h.reshape(b, config.hiddenSize) : h.get(":, -1, :");
             logits = finalNorm.forward(last).matMul(lmT).toType(DataType.FLOAT32, false).div(logitsScaling);
             logits.attach(step);
-            for (NDArray a : ls.scope.adopted) a.attach(st.manager);
             st.kvLen = total;
         }
         for (NDArray a : ls.scope.retired) a.close();
