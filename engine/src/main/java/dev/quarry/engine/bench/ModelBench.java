@@ -7,8 +7,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.quarry.engine.internal.model.GraniteModel;
 import dev.quarry.engine.internal.model.ModelState;
+import dev.quarry.engine.internal.model.SafetensorsWeights;
 import dev.quarry.engine.internal.model.SyntheticWeights;
-import dev.quarry.engine.internal.model.WeightSource;
 import dev.quarry.engine.model.GraniteConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -122,14 +122,20 @@ public final class ModelBench {
                 .mapToLong(s -> { long n = 4; for (long d : s) n *= d; return n; }).sum();
     }
 
-    /** Synthetic-weights run for a config: {@code ModelBench CONFIG_JSON [prompt] [decode]}. */
+    /**
+     * {@code ModelBench (CHECKPOINT_DIR | CONFIG_JSON) [prompt tokens] [decode tokens]}: a checkpoint directory
+     * is loaded from its safetensors files (load time included); a config.json gets synthetic weights.
+     */
     public static void main(String[] args) throws IOException {
         System.setProperty("ai.djl.offline", "true");
-        GraniteConfig c = GraniteConfig.load(Path.of(args[0]));
+        Path p = Path.of(args[0]);
+        boolean dir = Files.isDirectory(p);
+        GraniteConfig c = GraniteConfig.load(dir ? p.resolve("config.json") : p);
         int prompt = args.length > 1 ? Integer.parseInt(args[1]) : DEFAULT_PROMPT_TOKENS;
         int decode = args.length > 2 ? Integer.parseInt(args[2]) : DEFAULT_DECODE_TOKENS;
-        WeightSource w = new SyntheticWeights(c);
-        Result r = run(() -> GraniteModel.load(c, w, Device.cpu(), DataType.FLOAT32), weightBytes(c), prompt, decode);
+        Supplier<GraniteModel> loader = () -> GraniteModel.load(c,
+                dir ? new SafetensorsWeights(p) : new SyntheticWeights(c), Device.cpu(), DataType.FLOAT32);
+        Result r = run(loader, weightBytes(c), prompt, decode);
         System.out.println(r.table());
     }
 }

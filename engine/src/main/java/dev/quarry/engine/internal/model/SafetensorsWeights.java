@@ -1,0 +1,121 @@
+package dev.quarry.engine.internal.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.ShortBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A minimal model-side {@link WeightSource} over the {@code *.safetensors} files of a checkpoint directory
+ * (memory-mapped per tensor; F32, BF16 and F16 widened to fp32, the compute dtype). Used by the model's
+ * own tools (benchmark, goldens against transformers' save_pretrained); the engine loads through the
+ * checkpoint package, which also validates names and shapes against the config.
+ */
+public final class SafetensorsWeights implements WeightSource {
+    private record Entry(Path file, String dtype, long[] shape, long begin, long end) {}
+
+    private final Map<String, Entry> entries = new HashMap<>();
+
+    public SafetensorsWeights(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".safetensors")).sorted()::iterator) {
+                readHeader(f);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        if (entries.isEmpty()) throw new IllegalArgumentException(dir + ": no *.safetensors file");
+    }
+
+    private void readHeader(Path f) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(len, 0);
+            long n = len.flip().getLong();
+            if (n <= 0 || n > 100_000_000L || n + 8 > ch.size()) throw new IOException(f + ": bad safetensors header length " + n);
+            ByteBuffer hb = ByteBuffer.allocate((int) n);
+            ch.read(hb, 8);
+            JsonNode h = new ObjectMapper().readTree(hb.array());
+            for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext();) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getKey().equals("__metadata__")) continue;
+                JsonNode t = e.getValue();
+                long[] shape = new long[t.get("shape").size()];
+                for (int i = 0; i < shape.length; i++) shape[i] = t.get("shape").get(i).asLong();
+                long b = 8 + n + t.get("data_offsets").get(0).asLong();
+                long en = 8 + n + t.get("data_offsets").get(1).asLong();
+                entries.put(e.getKey(), new Entry(f, t.get("dtype").asText(), shape, b, en));
+            }
+        }
+    }
+
+    public boolean has(String name) { return entries.containsKey(name); }
+
+    @Override
+    public NDArray get(NDManager manager, String name, boolean fp32) {
+        Entry e = entries.get(name);
+        if (e == null) throw new IllegalArgumentException("checkpoint has no tensor " + name);
+        long count = 1;
+        for (long d : e.shape) count *= d;
+        try (FileChannel ch = FileChannel.open(e.file, StandardOpenOption.READ)) {
+            ByteBuffer src = ch.map(FileChannel.MapMode.READ_ONLY, e.begin, e.end - e.begin).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer out;
+            switch (e.dtype) {
+                case "F32":
+                    out = src;
+                    break;
+                case "BF16": {
+                    out = ByteBuffer.allocateDirect((int) (count * 4)).order(ByteOrder.nativeOrder());
+                    ShortBuffer s = src.asShortBuffer();
+                    for (long i = 0; i < count; i++) out.putInt((s.get() & 0xFFFF) << 16);
+                    out.flip();
+                    break;
+                }
+                case "F16": {
+                    out = ByteBuffer.allocateDirect((int) (count * 4)).order(ByteOrder.nativeOrder());
+                    ShortBuffer s = src.asShortBuffer();
+                    for (long i = 0; i < count; i++) out.putFloat(halfToFloat(s.get()));
+                    out.flip();
+                    break;
+                }
+                default:
+                    throw new IllegalArgumentException(e.file + ": tensor " + name + " has unsupported dtype " + e.dtype);
+            }
+            if (out.remaining() != count * 4) {
+                throw new IllegalArgumentException(e.file + ": tensor " + name + " byte size does not match its shape");
+            }
+            return manager.create(out, new Shape(e.shape), DataType.FLOAT32);
+        } catch (IOException ex) {
+            throw new UncheckedIOException("cannot read tensor " + name + " from " + e.file + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** IEEE half -> float (Java 17 has no Float.float16ToFloat). */
+    static float halfToFloat(short h) {
+        int bits = h & 0xFFFF;
+        int sign = (bits & 0x8000) << 16;
+        int exp = (bits >>> 10) & 0x1F;
+        int mant = bits & 0x3FF;
+        if (exp == 0x1F) return Float.intBitsToFloat(sign | 0x7F800000 | (mant << 13));
+        if (exp == 0) {
+            float v = mant * 0x1p-24f;
+            return sign != 0 ? -v : v;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+}

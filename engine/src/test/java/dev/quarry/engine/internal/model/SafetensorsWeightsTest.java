@@ -1,0 +1,105 @@
+package dev.quarry.engine.internal.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.quarry.engine.model.GraniteConfig;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loading from safetensors files: f32 equals the in-memory weights, sharded equals unsharded, bf16 close. */
+class SafetensorsWeightsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shardedAndBf16CheckpointsComputeTheSameModel() throws IOException {
+        GraniteConfig c = RandomWeights.tiny(true, true);
+        FormulaWeights src = new FormulaWeights(c);
+        Path one = Files.createDirectories(dir.resolve("one"));
+        Path three = Files.createDirectories(dir.resolve("three"));
+        Path bf = Files.createDirectories(dir.resolve("bf16"));
+        write(c, src, one, 1, false);
+        write(c, src, three, 3, false);
+        write(c, src, bf, 2, true);
+        int[][] prompts = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {12, 13}};
+        float[] base = logits(c, src, prompts);
+        assertArrayEquals(base, logits(c, new SafetensorsWeights(one), prompts), "f32 file == in-memory weights");
+        assertArrayEquals(base, logits(c, new SafetensorsWeights(three), prompts), "3 shards == 1 file");
+        float[] b16 = logits(c, new SafetensorsWeights(bf), prompts);
+        double diff = 0, scale = 0;
+        for (int i = 0; i < base.length; i++) {
+            diff = Math.max(diff, Math.abs(base[i] - b16[i]));
+            scale = Math.max(scale, Math.abs(base[i]));
+        }
+        assertTrue(diff > 0 && diff < 0.05 * Math.max(1, scale), "bf16 twin diff " + diff + " scale " + scale);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new SafetensorsWeights(one).get(null, "model.nope.weight", false));
+        assertTrue(e.getMessage().contains("model.nope.weight"));
+    }
+
+    private static float[] logits(GraniteConfig c, WeightSource w, int[][] prompts) {
+        try (GraniteModel m = GraniteModel.load(c, w, Device.cpu(), DataType.FLOAT32);
+                NDManager step = NDManager.newBaseManager();
+                ModelState st = m.emptyState(prompts.length)) {
+            return m.prefill(step, prompts, st).toFloatArray();
+        }
+    }
+
+    /** Writes the weights as safetensors shards (HF layout: model-0000i-of-0000n.safetensors). */
+    static void write(GraniteConfig c, WeightSource w, Path out, int shards, boolean bf16) throws IOException {
+        Map<String, long[]> shapes = SyntheticWeights.shapes(c);
+        List<String> names = new ArrayList<>(shapes.keySet());
+        ObjectMapper json = new ObjectMapper();
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int s = 0; s < shards; s++) {
+                ObjectNode header = json.createObjectNode();
+                List<byte[]> blobs = new ArrayList<>();
+                long off = 0;
+                for (int i = s; i < names.size(); i += shards) {
+                    String n = names.get(i);
+                    NDArray a = w.get(m, n, true);
+                    float[] f = a.toFloatArray();
+                    ByteBuffer bb = ByteBuffer.allocate(f.length * (bf16 ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+                    for (float v : f) {
+                        if (bf16) bb.putShort((short) (Float.floatToRawIntBits(RandomWeights.roundToBf16(new float[] {v})[0]) >>> 16));
+                        else bb.putFloat(v);
+                    }
+                    ObjectNode t = header.putObject(n);
+                    t.put("dtype", bf16 ? "BF16" : "F32");
+                    var sh = t.putArray("shape");
+                    for (long d : shapes.get(n)) sh.add(d);
+                    t.putArray("data_offsets").add(off).add(off + bb.capacity());
+                    off += bb.capacity();
+                    blobs.add(bb.array());
+                }
+                byte[] h = json.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length);
+                Path f = out.resolve(String.format("model-%05d-of-%05d.safetensors", s + 1, shards));
+                try (var os = Files.newOutputStream(f)) {
+                    os.write(len.array());
+                    os.write(h);
+                    for (byte[] b : blobs) os.write(b);
+                }
+            }
+        }
+        assertEquals(shards, Files.list(out).count());
+    }
+}
