@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
             StreamCommand.class,
             DemoCommand.class,
             PipelineBenchCommand.class,
+            GenerateCommand.class,
         })
 public final class QuarryCli implements Runnable {
     @CommandLine.Spec

@@ -18,12 +18,8 @@ final class Attention {
     private final int layer, nq, nkv, hd;
     private final float scale;
     private final DataType dtype;
-    /** q_proj^T: [H, nq*hd] (view of [nq*hd, H]). */
-    private final NDArray qT;
-    /** k_proj^T: [H, nkv*hd]. */
-    private final NDArray kT;
-    /** v_proj^T: [H, nkv*hd]. */
-    private final NDArray vT;
+    /** [q_proj; k_proj; v_proj]^T fused once at load: [H, (nq + 2*nkv)*hd], so one matMul per step. */
+    private final NDArray qkvT;
     /** o_proj^T: [nq*hd, H]. */
     private final NDArray oT;
 
@@ -36,9 +32,13 @@ final class Attention {
         scale = (float) c.attentionMultiplier;
         if (c.attentionBias) throw new IllegalArgumentException("attention_bias=true is not supported");
         String p = "model.layers." + layer + ".self_attn.";
-        qT = w.get(m, p + "q_proj.weight", false).transpose();
-        kT = w.get(m, p + "k_proj.weight", false).transpose();
-        vT = w.get(m, p + "v_proj.weight", false).transpose();
+        NDArray q = w.get(m, p + "q_proj.weight", false); // [nq*hd, H]
+        NDArray k = w.get(m, p + "k_proj.weight", false); // [nkv*hd, H]
+        NDArray v = w.get(m, p + "v_proj.weight", false); // [nkv*hd, H]
+        qkvT = q.concat(k, 0).concat(v, 0).transpose();
+        q.close();
+        k.close();
+        v.close();
         oT = w.get(m, p + "o_proj.weight", false).transpose();
     }
 
@@ -50,9 +50,11 @@ final class Attention {
     NDArray forward(NDArray u, StepContext ctx, ModelState st) {
         long b = u.getShape().get(0);
         int t = (int) u.getShape().get(1);
-        NDArray q = u.matMul(qT).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
-        NDArray k = u.matMul(kT).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-        NDArray v = u.matMul(vT).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        NDArray qkv = u.matMul(qkvT);
+        int qw = nq * hd, kw = nkv * hd;
+        NDArray q = qkv.get("..., :" + qw).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
+        NDArray k = qkv.get("..., " + qw + ":" + (qw + kw)).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        NDArray v = qkv.get("..., " + (qw + kw) + ":").reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
         if (ctx.cos != null) {
             q = rope(q, ctx);
             k = rope(k, ctx);

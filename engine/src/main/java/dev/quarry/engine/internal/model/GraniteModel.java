@@ -150,7 +150,7 @@ public final class GraniteModel implements AutoCloseable {
         DecoderLayer.Step ls = new DecoderLayer.Step();
         NDArray logits;
         try (NDManager sub = step.newSubManager()) {
-            for (NDArray a : st.arrays()) a.tempAttach(sub);
+            st.keyMask.tempAttach(sub);
             NDArray mask = sub.create(maskArr, new Shape(b, t));
             int start = st.kvLen;
             int total = start + t;
@@ -181,11 +181,23 @@ public final class GraniteModel implements AutoCloseable {
             NDArray h = embed.gather(idx.broadcast(new Shape((long) b * t, config.hiddenSize)), 0);
             h.attach(sub);
             h = h.mul(embMul).reshape(b, t, config.hiddenSize);
-            for (DecoderLayer layer : layers) h = layer.forward(h, decode, ls, st);
+            for (int i = 0; i < layers.length; i++) {
+                // one manager per layer: its temporaries die with the layer, not at the end of the step
+                NDArray out;
+                int adoptedBefore = ls.scope.adopted.size();
+                try (NDManager lm = sub.newSubManager()) {
+                    h.tempAttach(lm);
+                    for (NDArray a : st.layerArrays(i)) a.tempAttach(lm);
+                    out = layers[i].forward(h, decode, ls, st);
+                    out.attach(sub);
+                    for (NDArray a : ls.scope.adopted.subList(adoptedBefore, ls.scope.adopted.size())) a.attach(st.manager);
+                }
+                h.close();
+                h = out;
+            }
             NDArray last = t == 1 ? h.reshape(b, config.hiddenSize) : h.get(":, -1, :");
             logits = finalNorm.forward(last).matMul(lmT).toType(DataType.FLOAT32, false).div(logitsScaling);
             logits.attach(step);
-            for (NDArray a : ls.scope.adopted) a.attach(st.manager);
             st.kvLen = total;
         }
         for (NDArray a : ls.scope.retired) a.close();
@@ -206,12 +218,30 @@ public final class GraniteModel implements AutoCloseable {
         return id;
     }
 
-    /** Bytes of the weights held by this model. */
+    /** Upper estimate of one sequence's state bytes once it holds {@code tokens} tokens (K/V without spare capacity). */
+    public long stateBytes(int tokens) {
+        long b = tokens; // key mask
+        int bytes = dtype.getNumOfBytes();
+        for (int i = 0; i < config.numHiddenLayers; i++) {
+            if (config.layerType(i) == GraniteConfig.LayerType.MAMBA) {
+                b += (long) config.mambaDConv * config.mambaConvDim() * bytes
+                        + 4L * config.mambaNHeads * config.mambaDHead * config.mambaDState;
+            } else {
+                b += 2L * config.numKeyValueHeads * config.headDim() * bytes * tokens;
+            }
+        }
+        return b;
+    }
+
+    /** Bytes of the checkpoint weights as held by this model (each tensor once, in the compute dtype). */
     public long weightBytes() {
-        return manager.getManagedArrays().stream()
-                .filter(a -> !a.isReleased())
-                .mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes())
-                .sum();
+        long n = 0;
+        for (long[] shape : SyntheticWeights.shapes(config).values()) {
+            long e = 1;
+            for (long d : shape) e *= d;
+            n += e;
+        }
+        return n * dtype.getNumOfBytes();
     }
 
     NDManager manager() { return manager; }

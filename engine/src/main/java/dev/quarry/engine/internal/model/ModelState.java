@@ -133,7 +133,16 @@ public final class ModelState implements AutoCloseable {
         return a == null ? 0 : a.getShape().size() * a.getDataType().getNumOfBytes();
     }
 
-    /** All arrays (for temporary attachment during a step). */
+    /** The state arrays of one layer (for temporary attachment while the layer runs). */
+    List<NDArray> layerArrays(int layer) {
+        List<NDArray> all = new ArrayList<>(2);
+        for (NDArray a : new NDArray[] {conv[layer], ssm[layer], keys[layer], values[layer]}) {
+            if (a != null) all.add(a);
+        }
+        return all;
+    }
+
+    /** All arrays. */
     List<NDArray> arrays() {
         List<NDArray> all = new ArrayList<>();
         all.add(keyMask);
