@@ -36,6 +36,12 @@ public final class QuarryCli implements Runnable {
                 line.getErr().println("quarry " + line.getCommandName() + ": " + ex.getMessage());
                 return 2;
             }
+            if (ex instanceof IllegalStateException) {   // e.g. a failed job: the message names the root cause
+                line.getErr().println("quarry " + line.getCommandName() + ": " + ex.getMessage());
+                if (Boolean.getBoolean("quarry.stacktrace")) ex.printStackTrace(line.getErr());
+                else line.getErr().println("(run with QUARRY_JAVA_OPTS=-Dquarry.stacktrace=true for the stack trace)");
+                return 1;
+            }
             throw ex;
         });
         return cl;
