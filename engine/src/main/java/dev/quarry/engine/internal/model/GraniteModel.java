@@ -70,6 +70,16 @@ public final class GraniteModel implements AutoCloseable {
         return new GraniteModel(config, weights, device, dtype);
     }
 
+    /**
+     * Loads a Hugging Face checkpoint directory (config.json + *.safetensors, F32/BF16/F16, any sharding)
+     * with the model's own reader; names and shapes are checked against the config first.
+     */
+    public static GraniteModel load(java.nio.file.Path dir, Device device, DataType dtype) throws java.io.IOException {
+        GraniteConfig c = GraniteConfig.load(dir.resolve("config.json"));
+        SafetensorsWeights w = new SafetensorsWeights(dir).validate(SyntheticWeights.shapes(c), dir);
+        return new GraniteModel(c, w, device, dtype);
+    }
+
     public GraniteConfig config() { return config; }
 
     /** The dtype activations and weights are held in (fp32; see {@link #computeType}). */

@@ -64,11 +64,45 @@ public final class SafetensorsWeights implements WeightSource {
         }
     }
 
-    public boolean has(String name) { return entries.containsKey(name); }
+    /** Names as written by transformers 5.x save_pretrained (in-memory MoE names) for the on-disk names. */
+    private static String alias(String name) {
+        return name.replace("block_sparse_moe.router.layer.weight", "block_sparse_moe.router.weight")
+                .replace("block_sparse_moe.input_linear.weight", "block_sparse_moe.experts.gate_up_proj")
+                .replace("block_sparse_moe.output_linear.weight", "block_sparse_moe.experts.down_proj");
+    }
+
+    private Entry entry(String name) {
+        Entry e = entries.get(name);
+        return e != null ? e : entries.get(alias(name));
+    }
+
+    public boolean has(String name) { return entry(name) != null; }
+
+    /** Stored shape of a tensor, or null when absent. */
+    public long[] shape(String name) {
+        Entry e = entry(name);
+        return e == null ? null : e.shape.clone();
+    }
+
+    /**
+     * Checks the checkpoint against the tensors a config needs; throws naming the first missing or
+     * mis-shaped tensor.
+     */
+    public SafetensorsWeights validate(Map<String, long[]> expected, Path dir) {
+        for (Map.Entry<String, long[]> x : expected.entrySet()) {
+            long[] got = shape(x.getKey());
+            if (got == null) throw new IllegalArgumentException(dir + ": missing tensor " + x.getKey());
+            if (!java.util.Arrays.equals(got, x.getValue())) {
+                throw new IllegalArgumentException(dir + ": tensor " + x.getKey() + " has shape "
+                        + java.util.Arrays.toString(got) + ", config needs " + java.util.Arrays.toString(x.getValue()));
+            }
+        }
+        return this;
+    }
 
     @Override
     public NDArray get(NDManager manager, String name, boolean fp32) {
-        Entry e = entries.get(name);
+        Entry e = entry(name);
         if (e == null) throw new IllegalArgumentException("checkpoint has no tensor " + name);
         long count = 1;
         for (long d : e.shape) count *= d;

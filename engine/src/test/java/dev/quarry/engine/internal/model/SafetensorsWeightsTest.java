@@ -50,6 +50,14 @@ class SafetensorsWeightsTest {
             scale = Math.max(scale, Math.abs(base[i]));
         }
         assertTrue(diff > 0 && diff < 0.05 * Math.max(1, scale), "bf16 twin diff " + diff + " scale " + scale);
+        Files.writeString(three.resolve("config.json"), c.toJson().toString());
+        try (GraniteModel m = GraniteModel.load(three, Device.cpu(), DataType.FLOAT32)) {
+            assertEquals(c.hiddenSize, m.config().hiddenSize);
+        }
+        Files.writeString(one.resolve("config.json"), c.toJson().put("hidden_size", 48).put("mamba_d_head", 24).toString());
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                () -> GraniteModel.load(one, Device.cpu(), DataType.FLOAT32));
+        assertTrue(shape.getMessage().contains("model.embed_tokens.weight") && shape.getMessage().contains("shape"), shape.getMessage());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new SafetensorsWeights(one).get(null, "model.nope.weight", false));
         assertTrue(e.getMessage().contains("model.nope.weight"));
