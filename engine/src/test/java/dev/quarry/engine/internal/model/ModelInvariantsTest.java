@@ -93,10 +93,11 @@ class ModelInvariantsTest {
         }
     }
 
-    @Test
-    void prefixStateThenRaggedSuffixEqualsWholePrompt() {
-        int[] prefix = ids(9, 11);
-        int[][] suffixes = {ids(10, 2), ids(11, 13), ids(12, 5)};
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2, 11})
+    void prefixStateThenRaggedSuffixEqualsWholePrompt(int prefixLength) {
+        int[] prefix = ids(9, prefixLength);
+        int[][] suffixes = {ids(10, 2), ids(11, 13), ids(12, 1)};
         try (ModelState one = model.emptyState(1); NDManager step = root.newSubManager()) {
             model.prefill(step, new int[][] {prefix}, one);
             try (ModelState st = one.select(new int[] {0, 0, 0})) {
