@@ -7,10 +7,10 @@ import dev.quarry.engine.model.GraniteConfig;
 import java.util.Map;
 
 /** Closed-form weights shared with engine/src/test/python/make_goldens.py (see formula() there). */
-final class FormulaWeights implements WeightSource {
+public final class FormulaWeights implements WeightSource {
     private final Map<String, long[]> shapes;
 
-    FormulaWeights(GraniteConfig c) {
+    public FormulaWeights(GraniteConfig c) {
         shapes = SyntheticWeights.shapes(c);
     }
 

@@ -11,12 +11,12 @@ import java.util.Map;
 import java.util.Random;
 
 /** Deterministic random weights for a config (test helper, independent of the checkpoint code). */
-final class RandomWeights implements WeightSource {
+public final class RandomWeights implements WeightSource {
     private final Map<String, float[]> values = new HashMap<>();
     private final Map<String, long[]> shapes = new HashMap<>();
     private final DataType dtype;
 
-    RandomWeights(GraniteConfig c, long seed, DataType dtype) {
+    public RandomWeights(GraniteConfig c, long seed, DataType dtype) {
         this.dtype = dtype;
         Random rnd = new Random(seed);
         int h = c.hiddenSize;
@@ -87,7 +87,7 @@ final class RandomWeights implements WeightSource {
     }
 
     /** Tiny hybrid: mamba/attention layers, ng=2, chunk 8, MoE. */
-    static GraniteConfig tiny(boolean rope, boolean moe) {
+    public static GraniteConfig tiny(boolean rope, boolean moe) {
         GraniteConfig.Builder b = GraniteConfig.builder();
         b.vocabSize = 61;
         b.hiddenSize = 32;
