@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.quarry.engine.internal.model.GraniteModel;
 import dev.quarry.engine.internal.model.ModelState;
-import dev.quarry.engine.internal.model.SafetensorsWeights;
 import dev.quarry.engine.internal.model.SyntheticWeights;
 import dev.quarry.engine.model.GraniteConfig;
 import java.io.IOException;
@@ -133,8 +132,14 @@ public final class ModelBench {
         GraniteConfig c = GraniteConfig.load(dir ? p.resolve("config.json") : p);
         int prompt = args.length > 1 ? Integer.parseInt(args[1]) : DEFAULT_PROMPT_TOKENS;
         int decode = args.length > 2 ? Integer.parseInt(args[2]) : DEFAULT_DECODE_TOKENS;
-        Supplier<GraniteModel> loader = () -> GraniteModel.load(c,
-                dir ? new SafetensorsWeights(p) : new SyntheticWeights(c), Device.cpu(), DataType.FLOAT32);
+        Supplier<GraniteModel> loader = () -> {
+            try {
+                return dir ? GraniteModel.load(p, Device.cpu(), DataType.FLOAT32)
+                        : GraniteModel.load(c, new SyntheticWeights(c), Device.cpu(), DataType.FLOAT32);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
         Result r = run(loader, weightBytes(c), prompt, decode);
         System.out.println(r.table());
     }

@@ -18,9 +18,9 @@ final class Attention {
     private final int layer, nq, nkv, hd;
     private final float scale;
     private final DataType dtype;
-    /** [q_proj; k_proj; v_proj]^T fused once at load: [H, (nq + 2*nkv)*hd], so one matMul per step. */
+    /** [q_proj; k_proj; v_proj]^T fused once at load, contiguous: [H, (nq + 2*nkv)*hd], one matMul per step. */
     private final NDArray qkvT;
-    /** o_proj^T: [nq*hd, H]. */
+    /** o_proj^T: [nq*hd, H] contiguous. */
     private final NDArray oT;
 
     Attention(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
@@ -35,11 +35,11 @@ final class Attention {
         NDArray q = w.get(m, p + "q_proj.weight", false); // [nq*hd, H]
         NDArray k = w.get(m, p + "k_proj.weight", false); // [nkv*hd, H]
         NDArray v = w.get(m, p + "v_proj.weight", false); // [nkv*hd, H]
-        qkvT = q.concat(k, 0).concat(v, 0).transpose();
+        qkvT = Ops.transposedCopy(q.concat(k, 0).concat(v, 0));
         q.close();
         k.close();
         v.close();
-        oT = w.get(m, p + "o_proj.weight", false).transpose();
+        oT = Ops.transposedCopy(w.get(m, p + "o_proj.weight", false));
     }
 
     /**

@@ -25,9 +25,9 @@ public final class GraniteModel implements AutoCloseable {
     /** The dtype the caller asked for. */
     private final DataType requested;
     private final NDManager manager;
-    /** embed_tokens: [V, H]. */
+    /** embed_tokens: [V, H] when untied; null when tied (then rows are gathered as columns of lmT). */
     private final NDArray embed;
-    /** lm_head^T: [H, V] (a transposed view of the embedding when tied). */
+    /** lm_head^T: [H, V] contiguous; when tied it is the only copy of the embedding. */
     private final NDArray lmT;
     private final RmsNorm finalNorm;
     private final DecoderLayer[] layers;
@@ -45,8 +45,15 @@ public final class GraniteModel implements AutoCloseable {
         this.dtype = computeType(requested);
         this.manager = NDManager.newBaseManager(device);
         try {
-            embed = w.get(manager, "model.embed_tokens.weight", false);
-            lmT = c.tieWordEmbeddings ? embed.transpose() : w.get(manager, "lm_head.weight", false).transpose();
+            NDArray e = w.get(manager, "model.embed_tokens.weight", false);
+            if (c.tieWordEmbeddings) {
+                embed = null;
+                lmT = Ops.transposedCopy(e);
+            } else {
+                embed = e.duplicate(); // owned copy (the source may be a mapped file)
+                e.close();
+                lmT = Ops.transposedCopy(w.get(manager, "lm_head.weight", false));
+            }
             finalNorm = new RmsNorm(w.get(manager, "model.norm.weight", false), c.rmsNormEps);
             layers = new DecoderLayer[c.numHiddenLayers];
             for (int i = 0; i < layers.length; i++) layers[i] = new DecoderLayer(c, i, manager, w, dtype);
@@ -76,8 +83,10 @@ public final class GraniteModel implements AutoCloseable {
      */
     public static GraniteModel load(java.nio.file.Path dir, Device device, DataType dtype) throws java.io.IOException {
         GraniteConfig c = GraniteConfig.load(dir.resolve("config.json"));
-        SafetensorsWeights w = new SafetensorsWeights(dir).validate(SyntheticWeights.shapes(c), dir);
-        return new GraniteModel(c, w, device, dtype);
+        try (SafetensorsWeights w = new SafetensorsWeights(dir)) {
+            w.validate(SyntheticWeights.shapes(c), dir);
+            return new GraniteModel(c, w, device, dtype);
+        }
     }
 
     public GraniteConfig config() { return config; }
@@ -187,8 +196,15 @@ public final class GraniteModel implements AutoCloseable {
                 ctx.sin = emb.sin().toType(dtype, false).expandDims(1);
             }
             ls.attn = ctx;
-            NDArray idx = sub.create(tokens, new Shape((long) b * t, 1));
-            NDArray h = embed.gather(idx.broadcast(new Shape((long) b * t, config.hiddenSize)), 0);
+            NDArray h;
+            if (embed != null) {
+                NDArray idx = sub.create(tokens, new Shape((long) b * t, 1));
+                h = embed.gather(idx.broadcast(new Shape((long) b * t, config.hiddenSize)), 0);
+            } else {
+                NDArray cols = lmT.get(new NDIndex(":, {}", sub.create(tokens))); // [H, B*T]
+                cols.attach(sub);
+                h = cols.transpose();
+            }
             h.attach(sub);
             h = h.mul(embMul).reshape(b, t, config.hiddenSize);
             for (int i = 0; i < layers.length; i++) {

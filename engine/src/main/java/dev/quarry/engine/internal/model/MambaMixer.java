@@ -21,7 +21,7 @@ final class MambaMixer {
     private final float eps;
     private final double dtMin, dtMax;
     private final DataType dtype;
-    /** in_proj^T: [H, 2*d_inner + 2*ng*ds + nh] (view of [proj, H]). */
+    /** in_proj^T: [H, 2*d_inner + 2*ng*ds + nh] contiguous (from [proj, H]). */
     private final NDArray inT;
     /** conv1d weight per tap k: K arrays of [conv_dim] (from [conv_dim, 1, K]). */
     private final NDArray[] convTap;
@@ -39,7 +39,7 @@ final class MambaMixer {
     private final NDArray a3;
     /** Gated-norm weight: [d_inner]. */
     private final NDArray normWeight;
-    /** out_proj^T: [d_inner, H] (view of [H, d_inner]). */
+    /** out_proj^T: [d_inner, H] contiguous (from [H, d_inner]). */
     private final NDArray outT;
 
     MambaMixer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
@@ -57,20 +57,23 @@ final class MambaMixer {
         dtMin = c.timeStepLimitMin;
         dtMax = c.timeStepLimitMax;
         String p = "model.layers." + layer + ".mamba.";
-        inT = w.get(m, p + "in_proj.weight", false).transpose();
+        inT = Ops.transposedCopy(w.get(m, p + "in_proj.weight", false));
         NDArray cw = w.get(m, p + "conv1d.weight", false); // [conv_dim, 1, K]
-        convKC = cw.reshape(convDim, k).transpose().duplicate(); // [K, conv_dim]
+        convKC = cw.reshape(convDim, k).transpose().flatten().reshape(k, convDim); // [K, conv_dim] contiguous
+        cw.close();
         convTap = new NDArray[k];
         for (int i = 0; i < k; i++) convTap[i] = convKC.get(i);
         convBias = c.mambaConvBias ? w.get(m, p + "conv1d.bias", false) : m.zeros(new Shape(convDim), dtype);
         dtBias = w.get(m, p + "dt_bias", true);
-        a = w.get(m, p + "A_log", true).exp().neg();
+        NDArray aLog = w.get(m, p + "A_log", true);
+        a = aLog.exp().neg();
+        aLog.close();
         d = w.get(m, p + "D", true);
         d2 = d.reshape(nh, 1);
         d4 = d.reshape(nh, 1, 1, 1);
         a3 = a.reshape(nh, 1, 1);
         normWeight = w.get(m, p + "norm.weight", false);
-        outT = w.get(m, p + "out_proj.weight", false).transpose();
+        outT = Ops.transposedCopy(w.get(m, p + "out_proj.weight", false));
         if (c.mambaProjBias) {
             throw new IllegalArgumentException("mamba_proj_bias=true is not supported");
         }

@@ -15,11 +15,11 @@ import dev.quarry.engine.model.GraniteConfig;
 final class MoE {
     private final int e, topK, inter;
     private final DataType dtype;
-    /** router.layer^T: [H, E]. */
+    /** router.layer^T: [H, E] contiguous. */
     private final NDArray routerT;
-    /** Per expert input_linear[e]^T: [H, 2I] (views of [E, 2I, H]). */
+    /** Per expert input_linear[e]^T: [H, 2I] (contiguous slices of a transposed copy of [E, 2I, H]). */
     private final NDArray[] inT;
-    /** Per expert output_linear[e]^T: [I, H] (views of [E, H, I]). */
+    /** Per expert output_linear[e]^T: [I, H] (contiguous slices of a transposed copy of [E, H, I]). */
     private final NDArray[] outT;
 
     MoE(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
@@ -28,14 +28,14 @@ final class MoE {
         topK = c.numExpertsPerTok;
         inter = c.intermediateSize;
         String p = "model.layers." + layer + ".block_sparse_moe.";
-        routerT = w.get(m, p + "router.layer.weight", false).transpose();
-        NDArray in = w.get(m, p + "input_linear.weight", false);
-        NDArray out = w.get(m, p + "output_linear.weight", false);
+        routerT = Ops.transposedCopy(w.get(m, p + "router.layer.weight", false));
+        NDArray in = Ops.transposedCopy3(w.get(m, p + "input_linear.weight", false));
+        NDArray out = Ops.transposedCopy3(w.get(m, p + "output_linear.weight", false));
         inT = new NDArray[e];
         outT = new NDArray[e];
         for (int i = 0; i < e; i++) {
-            inT[i] = in.get(i).transpose();
-            outT[i] = out.get(i).transpose();
+            inT[i] = in.get(i);
+            outT[i] = out.get(i);
         }
     }
 

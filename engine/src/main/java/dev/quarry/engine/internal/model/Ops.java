@@ -15,4 +15,23 @@ final class Ops {
         NDArray f = fill.getShape().equals(s) ? fill : fill.broadcast(s);
         return NDArrays.where(c, x, f);
     }
+
+    /**
+     * A linear weight [out, in] as a contiguous [in, out] copy (x · W^T becomes x · Wt with a contiguous
+     * right operand: torch's batch-1 GEMV is ~1.7x faster that way on CPU). Closes {@code w}.
+     */
+    static NDArray transposedCopy(NDArray w) {
+        Shape s = w.getShape();
+        NDArray t = w.transpose().flatten().reshape(s.get(1), s.get(0));
+        w.close();
+        return t;
+    }
+
+    /** Per-slice transposed copy of a stacked [E, out, in] weight: contiguous [E, in, out]. Closes {@code w}. */
+    static NDArray transposedCopy3(NDArray w) {
+        Shape s = w.getShape();
+        NDArray t = w.transpose(0, 2, 1).flatten().reshape(s.get(0), s.get(2), s.get(1));
+        w.close();
+        return t;
+    }
 }

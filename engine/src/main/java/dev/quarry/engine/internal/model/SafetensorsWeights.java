@@ -22,11 +22,16 @@ import java.util.stream.Stream;
 
 /**
  * A minimal model-side {@link WeightSource} over the {@code *.safetensors} files of a checkpoint directory
- * (memory-mapped per tensor; F32, BF16 and F16 widened to fp32, the compute dtype). Used by the model's
+ * (memory-mapped per tensor; F32, BF16 and F16 widened to fp32, the compute dtype); see {@link #close()}
+ * for the lifetime of large tensors. Used by the model's
  * own tools (benchmark, goldens against transformers' save_pretrained); the engine loads through the
  * checkpoint package, which also validates names and shapes against the config.
  */
-public final class SafetensorsWeights implements WeightSource {
+public final class SafetensorsWeights implements WeightSource, AutoCloseable {
+    /** Tensors at least this large are handed out without a copy; the caller must copy them before close(). */
+    public static final long WRAP_MIN_BYTES = 1L << 20;
+
+    private final java.util.List<ByteBuffer> live = new java.util.ArrayList<>();
     private record Entry(Path file, String dtype, long[] shape, long begin, long end) {}
 
     private final Map<String, Entry> entries = new HashMap<>();
@@ -133,9 +138,62 @@ public final class SafetensorsWeights implements WeightSource {
             if (out.remaining() != count * 4) {
                 throw new IllegalArgumentException(e.file + ": tensor " + name + " byte size does not match its shape");
             }
-            return manager.create(out, new Shape(e.shape), DataType.FLOAT32);
+            NDArray wrapped = manager.create(out, new Shape(e.shape), DataType.FLOAT32);
+            if (count * 4 < WRAP_MIN_BYTES) {
+                // small tensors are kept as they are: take an owned copy and release the buffer now
+                NDArray owned = wrapped.duplicate();
+                wrapped.close();
+                release(src);
+                if (out != src) release(out);
+                return owned;
+            }
+            // large tensors may be wrapped without a copy: the model copies them into its own layout at load
+            // and close() releases the mapping afterwards (so resident memory stays ~1x the weights)
+            live.add(src);
+            if (out != src) live.add(out);
+            return wrapped;
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot read tensor " + name + " from " + e.file + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private static final Object UNSAFE;
+    private static final java.lang.reflect.Method INVOKE_CLEANER;
+
+    static {
+        Object u = null;
+        java.lang.reflect.Method m = null;
+        try {
+            Class<?> c = Class.forName("sun.misc.Unsafe");
+            java.lang.reflect.Field f = c.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            u = f.get(null);
+            m = c.getMethod("invokeCleaner", ByteBuffer.class);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            u = null;
+            m = null;
+        }
+        UNSAFE = u;
+        INVOKE_CLEANER = m;
+    }
+
+    /**
+     * Releases the mappings and buffers behind the large tensors handed out so far: every such tensor must
+     * have been copied (and closed) by then.
+     */
+    @Override
+    public void close() {
+        for (ByteBuffer b : live) release(b);
+        live.clear();
+    }
+
+    /** Unmaps / frees a direct buffer now (best effort; otherwise the GC does it later). */
+    private static void release(ByteBuffer b) {
+        if (INVOKE_CLEANER == null || !b.isDirect()) return;
+        try {
+            INVOKE_CLEANER.invoke(UNSAFE, b);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // a slice or duplicate cannot be cleaned directly; leave it to the GC
         }
     }
 

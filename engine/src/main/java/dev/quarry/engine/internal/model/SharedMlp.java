@@ -4,16 +4,16 @@ import ai.djl.ndarray.NDArray;
 
 /** Always-on gated MLP: [a | b] = x W_in^T, out = (silu(a) * b) W_out^T (spec §4.2). */
 final class SharedMlp {
-    /** input_linear^T: [H, 2S] (a transposed view of the [2S, H] checkpoint tensor). */
+    /** input_linear^T: [H, 2S] contiguous (from the [2S, H] checkpoint tensor). */
     private final NDArray inT;
-    /** output_linear^T: [S, H] (view of [H, S]). */
+    /** output_linear^T: [S, H] contiguous (from [H, S]). */
     private final NDArray outT;
     private final int s;
 
     SharedMlp(NDArray inputLinear, NDArray outputLinear) {
-        this.inT = inputLinear.transpose();
-        this.outT = outputLinear.transpose();
         this.s = (int) outputLinear.getShape().get(1);
+        this.inT = Ops.transposedCopy(inputLinear);
+        this.outT = Ops.transposedCopy(outputLinear);
     }
 
     NDArray forward(NDArray x) {
