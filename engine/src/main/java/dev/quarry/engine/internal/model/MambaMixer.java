@@ -209,11 +209,9 @@ final class MambaMixer {
         return ng == nh ? r : r.repeat(2, nh / ng);
     }
 
-    /** torch softplus (threshold 20): x for x > 20, else log(1 + exp(x)). */
+    /** torch's softplus (beta 1, threshold 20: x itself above 20), one native op. */
     static NDArray softplus(NDArray x) {
-        NDArray capped = x.minimum(20f);
-        NDArray sp = capped.exp().add(1f).log();
-        return Ops.where(x.gt(20f), x, sp);
+        return x.getNDArrayInternal().softPlus();
     }
 
     private NDArray clampDt(NDArray dt) {

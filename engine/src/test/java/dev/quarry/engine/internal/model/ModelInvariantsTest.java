@@ -178,6 +178,15 @@ class ModelInvariantsTest {
         }
     }
 
+    @Test
+    void softplusMatchesTorchIncludingItsThreshold() {
+        float[] got = MambaMixer.softplus(root.create(new float[] {-30f, -1f, 0f, 5f, 19.9f, 20.5f, 100f})).toFloatArray();
+        float[] want = {9.357623e-14f, 0.31326169f, 0.69314718f, 5.0067153f, 19.9f, 20.5f, 100f};
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], Math.abs(want[i]) * 1e-6 + 1e-20, "softplus at " + i);
+        }
+    }
+
     private static int countAlive(NDManager m) {
         return (int) m.getManagedArrays().stream().filter(a -> !a.isReleased()).count();
     }
