@@ -190,7 +190,7 @@ final class MambaMixer {
         NDArray cm = heads(conv.get(":, " + (dInner + ng * ds) + ":"), b, 1).reshape(b, nh, ds);
         NDArray dt = clampDt(softplus(dtRaw.toType(DataType.FLOAT32, false).add(dtBias))); // [B, nh]
         NDArray da = dt.mul(a).exp().reshape(b, nh, 1, 1);
-        NDArray dbx = x.mul(dt.expandDims(2)).expandDims(3).mul(bm.expandDims(2)); // [B, nh, hd, ds]
+        NDArray dbx = x.mul(dt.expandDims(2)).expandDims(3).matMul(bm.expandDims(2)); // [B, nh, hd, 1] x [B, nh, 1, ds]
         NDArray s = st.ssm[layer];
         s.muli(da).addi(dbx);
         NDArray y = s.matMul(cm.expandDims(3)).reshape(b, nh, hd).add(x.mul(d2));
