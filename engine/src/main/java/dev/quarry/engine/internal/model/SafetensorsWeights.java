@@ -31,6 +31,8 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
     /** Tensors at least this large are handed out without a copy; the caller must copy them before close(). */
     public static final long WRAP_MIN_BYTES = 1L << 20;
 
+    private static final int CONVERT_CHUNK = 1 << 16;
+
     private final java.util.List<ByteBuffer> live = new java.util.ArrayList<>();
     private record Entry(Path file, String dtype, long[] shape, long begin, long end) {}
 
@@ -121,8 +123,15 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
                 case "BF16": {
                     out = ByteBuffer.allocateDirect((int) (count * 4)).order(ByteOrder.nativeOrder());
                     ShortBuffer s = src.asShortBuffer();
-                    for (long i = 0; i < count; i++) out.putInt((s.get() & 0xFFFF) << 16);
-                    out.flip();
+                    java.nio.IntBuffer o = out.asIntBuffer();
+                    short[] in = new short[CONVERT_CHUNK];
+                    int[] bits = new int[CONVERT_CHUNK];
+                    while (s.hasRemaining()) {
+                        int n = Math.min(CONVERT_CHUNK, s.remaining());
+                        s.get(in, 0, n);
+                        for (int i = 0; i < n; i++) bits[i] = (in[i] & 0xFFFF) << 16; // bf16 = top half of fp32
+                        o.put(bits, 0, n);
+                    }
                     break;
                 }
                 case "F16": {
