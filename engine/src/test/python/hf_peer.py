@@ -4,7 +4,8 @@ checkpoint (or a random model of a config), fp32, eager attention, CPU. Prints l
 prefill tokens/s over a P-token prompt and decode tokens/s over G greedy tokens.
 
   python3 engine/src/test/python/hf_peer.py --model DIR [-p 512 -g 64] [--threads N]
-  python3 engine/src/test/python/hf_peer.py --config config.json        (random weights)
+  python3 engine/src/test/python/hf_peer.py --config config.json [--save DIR [--save-dtype bf16]]
+      (random weights; --save writes them as a HF checkpoint for ModelBench and exits)
 """
 import argparse
 import json
@@ -30,6 +31,8 @@ def main():
     ap.add_argument("-p", type=int, default=512)
     ap.add_argument("-g", type=int, default=64)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--save")
+    ap.add_argument("--save-dtype", default="bf16", choices=["bf16", "f32"])
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -39,9 +42,17 @@ def main():
         model = GraniteMoeHybridForCausalLM.from_pretrained(a.model, torch_dtype=torch.float32,
                                                             attn_implementation="eager")
     else:
-        cfg = GraniteMoeHybridConfig(**json.load(open(a.config)))
+        raw = json.load(open(a.config))
+        raw.pop("model_type", None)
+        raw.pop("architectures", None)
+        cfg = GraniteMoeHybridConfig(**raw)
         cfg._attn_implementation = "eager"
+        torch.manual_seed(0)
         model = GraniteMoeHybridForCausalLM(cfg)
+        if a.save:
+            model.to(torch.bfloat16 if a.save_dtype == "bf16" else torch.float32).save_pretrained(a.save)
+            print("saved", a.save)
+            return
     model.eval()
     load = time.perf_counter() - t0
     rss1 = rss_mb()
