@@ -33,6 +33,8 @@ CONFIGS = {
     "moe": dict(num_local_experts=4, num_experts_per_tok=2, layer_types=["mamba", "mamba", "attention", "mamba"]),
     "dense-rope": dict(position_embedding_type="rope", layer_types=["attention"] * 4),
     "hybrid-rope-untied": dict(position_embedding_type="rope", tie_word_embeddings=False, mamba_n_groups=4),
+    # weights rounded to bf16 and the whole model run in bf16 by transformers (Quarry computes in fp32)
+    "hybrid-ng2-bf16": dict(mamba_n_groups=2),
 }
 
 # in-memory names of transformers 5.x -> on-disk (HF checkpoint) names used by Quarry
@@ -69,6 +71,7 @@ def main():
         kw.update(over)
         cfg = GraniteMoeHybridConfig(**kw)
         cfg._attn_implementation = "eager"
+        bf16 = cname.endswith("-bf16")
         model = GraniteMoeHybridForCausalLM(cfg).eval()
         with torch.no_grad():
             for n, p in model.named_parameters():
@@ -78,6 +81,8 @@ def main():
                 p.copy_(torch.from_numpy(formula(disk, tuple(p.shape))))
             if cfg.tie_word_embeddings:
                 assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+        if bf16:
+            model = model.to(torch.bfloat16)
         rows = []
         for prompt in PROMPTS:
             ids = torch.tensor([prompt])
@@ -89,7 +94,7 @@ def main():
                          "argmax": int(logits.argmax()), "greedy": gen[0, len(prompt):].tolist()})
         kwj = dict(kw)
         kwj["model_type"] = "granitemoehybrid"
-        doc = {"name": cname, "config": kwj, "dtype": "f32", "transformers": __import__("transformers").__version__,
+        doc = {"name": cname, "config": kwj, "dtype": "bf16" if bf16 else "f32", "transformers": __import__("transformers").__version__,
                "torch": torch.__version__, "prompts": rows}
         with open(os.path.join(OUT, cname + ".json"), "w") as f:
             json.dump(doc, f, indent=None, separators=(",", ":"))

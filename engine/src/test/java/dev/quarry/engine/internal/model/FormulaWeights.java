@@ -9,9 +9,16 @@ import java.util.Map;
 /** Closed-form weights shared with engine/src/test/python/make_goldens.py (see formula() there). */
 public final class FormulaWeights implements WeightSource {
     private final Map<String, long[]> shapes;
+    private final boolean bf16;
 
     public FormulaWeights(GraniteConfig c) {
+        this(c, false);
+    }
+
+    /** @param bf16 round every value to the nearest bf16 (a bf16 checkpoint widened to fp32) */
+    public FormulaWeights(GraniteConfig c, boolean bf16) {
         shapes = SyntheticWeights.shapes(c);
+        this.bf16 = bf16;
     }
 
     @Override
@@ -33,6 +40,6 @@ public final class FormulaWeights implements WeightSource {
             else x = (1.5 / Math.sqrt(shape[shape.length - 1])) * wave;
             v[i] = (float) x;
         }
-        return manager.create(v, new Shape(shape));
+        return manager.create(bf16 ? RandomWeights.roundToBf16(v) : v, new Shape(shape));
     }
 }

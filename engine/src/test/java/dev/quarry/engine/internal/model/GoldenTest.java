@@ -66,4 +66,38 @@ class GoldenTest {
             }
         }
     }
+
+    /**
+     * bf16: transformers runs the bf16-rounded weights entirely in bf16; Quarry widens them to fp32. Logits
+     * agree within 5 % of their scale and the next token (argmax) is the same for every prompt.
+     */
+    @org.junit.jupiter.api.Test
+    void bf16CheckpointIsCloseToTransformersInBf16() throws Exception {
+        JsonNode doc;
+        try (InputStream in = GoldenTest.class.getResourceAsStream("/goldens/hybrid-ng2-bf16.json")) {
+            doc = JSON.readTree(in);
+        }
+        assertEquals("bf16", doc.get("dtype").asText());
+        GraniteConfig c = GraniteConfig.fromJson(doc.get("config")).validate();
+        try (GraniteModel model = GraniteModel.load(c, new FormulaWeights(c, true), Device.cpu(), DataType.BFLOAT16);
+                NDManager root = NDManager.newBaseManager()) {
+            for (JsonNode p : doc.get("prompts")) {
+                int[] ids = JSON.convertValue(p.get("prompt"), int[].class);
+                float[] want = JSON.convertValue(p.get("logits_last"), float[].class);
+                float[] got;
+                try (ModelState st = model.emptyState(1); NDManager step = root.newSubManager()) {
+                    got = model.prefill(step, new int[][] {ids}, st).toFloatArray();
+                }
+                double scale = 0, diff = 0;
+                int best = 0;
+                for (int i = 0; i < want.length; i++) {
+                    scale = Math.max(scale, Math.abs(want[i]));
+                    diff = Math.max(diff, Math.abs(want[i] - got[i]));
+                    if (got[i] > got[best]) best = i;
+                }
+                assertTrue(diff <= 0.05 * Math.max(1, scale), "bf16 prompt of " + ids.length + ": max diff " + diff + " scale " + scale);
+                assertEquals(p.get("argmax").asInt(), best, "bf16 next token, prompt of " + ids.length);
+            }
+        }
+    }
 }
