@@ -145,11 +145,21 @@ final class MambaMixer {
         NDArray strict = rowI.gt(colS); // i > s
         NDArray lowerEq = rowI.gte(colS).toType(DataType.FLOAT32, false);
         NDArray rep = aa.expandDims(4).broadcast(new Shape(b, nh, nc, chunk, chunk));
-        NDArray seg = Ops.where(strict, rep, sm.zeros(new Shape(1))).cumSum(3);
-        NDArray lmat = seg.exp().mul(lowerEq);
+        // the [B, nh, c, Q, Q] temporaries are the largest of a prefill: free each as soon as it is used
+        NDArray masked = Ops.where(strict, rep, sm.zeros(new Shape(1)));
+        NDArray seg = masked.cumSum(3);
+        masked.close();
+        NDArray segExp = seg.exp();
+        seg.close();
+        NDArray lmat = segExp.mul(lowerEq);
+        segExp.close();
 
         NDArray cb = ch.matMul(bh.transpose(0, 1, 2, 4, 3)); // [B, nh, c, Q(l), Q(s)]
-        NDArray ydiag = cb.mul(lmat).matMul(xd); // [B, nh, c, Q, hd]
+        NDArray weighted = cb.mul(lmat);
+        cb.close();
+        lmat.close();
+        NDArray ydiag = weighted.matMul(xd); // [B, nh, c, Q, hd]
+        weighted.close();
         NDArray last = cumA.get("..., -1:"); // [B, nh, c, 1]
         NDArray decay = last.sub(cumA).exp(); // [B, nh, c, Q]
         NDArray sc = xd.mul(decay.expandDims(4)).transpose(0, 1, 2, 4, 3).matMul(bh); // [B, nh, c, hd, ds]
