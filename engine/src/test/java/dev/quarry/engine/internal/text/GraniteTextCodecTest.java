@@ -1,0 +1,50 @@
+package dev.quarry.engine.internal.text;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.engine.ChatMessage;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GraniteTextCodecTest {
+    static Path tokenizer() throws Exception {
+        return Path.of(GraniteTextCodecTest.class.getResource("/tokenizer-tiny/tokenizer.json").toURI());
+    }
+
+    @Test
+    void templateMatchesTheSpec() {
+        assertEquals("<|start_of_role|>system<|end_of_role|>" + GraniteTextCodec.DEFAULT_SYSTEM + "<|end_of_text|>\n"
+                        + "<|start_of_role|>user<|end_of_role|>Hi<|end_of_text|>\n<|start_of_role|>assistant<|end_of_role|>",
+                GraniteTextCodec.render(List.of(ChatMessage.user("Hi"))));
+        String s = GraniteTextCodec.render(List.of(ChatMessage.system("Be brief."), ChatMessage.user("Q"),
+                ChatMessage.assistant("A"), new ChatMessage("tool", "r1"), new ChatMessage("tool", "r2"), ChatMessage.user("Q2")));
+        assertEquals("<|start_of_role|>system<|end_of_role|>Be brief.<|end_of_text|>\n"
+                + "<|start_of_role|>user<|end_of_role|>Q<|end_of_text|>\n"
+                + "<|start_of_role|>assistant<|end_of_role|>A<|end_of_text|>\n"
+                + "<|start_of_role|>user<|end_of_role|>\n<tool_response>\nr1\n</tool_response>\n<tool_response>\nr2\n</tool_response><|end_of_text|>\n"
+                + "<|start_of_role|>user<|end_of_role|>Q2<|end_of_text|>\n"
+                + "<|start_of_role|>assistant<|end_of_role|>", s);
+        assertThrows(IllegalArgumentException.class, () -> GraniteTextCodec.render(List.of(new ChatMessage("robot", "x"))));
+    }
+
+    @Test
+    void tokenizerRoundTripsAndKnowsItsSpecialTokens() throws Exception {
+        try (GraniteTextCodec c = GraniteTextCodec.open(tokenizer())) {
+            assertEquals(301, c.eosTokenId());
+            assertEquals(308, c.decodableVocabSize());
+            int[] ids = c.encode("hello world<|end_of_text|>");
+            assertEquals(301, ids[ids.length - 1], "special token kept as one id, no BOS added");
+            assertEquals("hello world", c.decode(ids), "special tokens skipped when decoding");
+            int[] chat = c.encode(c.applyChatTemplate(List.of(ChatMessage.user("hello"))));
+            assertTrue(chat.length > 5);
+            assertArrayEquals(c.encode("hello"), c.encode("hello"));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GraniteTextCodec.open(Path.of("/nonexistent/tokenizer.json")));
+        assertTrue(e.getMessage().contains("/nonexistent/tokenizer.json"));
+    }
+}
