@@ -7,6 +7,9 @@ engine/src/test/resources/goldens/<name>.json with the config, prompts, the last
 prompt run alone (fp32, eager attention), and 8 greedy tokens (eos ignored).
 
 Usage: python3 engine/src/test/python/make_goldens.py   (torch + transformers >= 5 on the path)
+       python3 engine/src/test/python/make_goldens.py --java-cp "engine/target/classes:$(cat cp.txt)"
+           (goldens on checkpoints written by CheckpointMaker = quarry make-checkpoint; fails if transformers
+            reports missing or unexpected weights)
 """
 import json
 import math
@@ -101,5 +104,47 @@ def main():
         print(cname, [r["greedy"] for r in rows])
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and len(sys.argv) == 1:
     sys.exit(main())
+
+
+# ---- goldens on checkpoints written by Quarry's own CheckpointMaker (quarry make-checkpoint) ----------
+MAKER_PRESETS = [("tiny-hybrid", "f32"), ("tiny-moe", "f32"), ("tiny-dense", "f32"), ("tiny-rope", "f32"),
+                 ("tiny-hybrid", "bf16")]
+MAKER_PROMPTS = [[104, 101, 108, 108, 111], list(range(40, 60)), [257, 264, 117, 115, 101, 114, 265] + list(range(60, 90))]
+
+
+def maker_goldens(java_cp):
+    """Runs CheckpointMaker via `java -cp java_cp` (engine/target/classes + dependencies) for each preset."""
+    import subprocess
+    import tempfile
+    import warnings
+    for preset, dtype in MAKER_PRESETS:
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run(["java", "-Dai.djl.offline=true", "-cp", java_cp, "dev.quarry.engine.checkpoint.MakerMain",
+                            preset, "7", d, dtype, "2"], check=True)
+            model, info = GraniteMoeHybridForCausalLM.from_pretrained(
+                d, dtype=torch.bfloat16 if dtype == "bf16" else torch.float32, attn_implementation="eager",
+                output_loading_info=True)
+            if info["missing_keys"] or info["unexpected_keys"] or info.get("mismatched_keys"):
+                raise SystemExit(f"{preset}: transformers did not load every weight: {info}")
+            model.eval()
+            rows = []
+            for prompt in MAKER_PROMPTS:
+                ids = torch.tensor([prompt])
+                with torch.no_grad():
+                    logits = model(ids).logits[0, -1].float()
+                    gen = model.generate(ids, max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, do_sample=False,
+                                         pad_token_id=model.config.pad_token_id)
+                rows.append({"prompt": prompt, "logits_last": [float(x) for x in logits.tolist()],
+                             "argmax": int(logits.argmax()), "greedy": gen[0, len(prompt):].tolist()})
+            name = f"maker-{preset}-{dtype}"
+            doc = {"name": name, "preset": preset, "seed": 7, "shards": 2, "dtype": dtype,
+                   "transformers": __import__("transformers").__version__, "prompts": rows}
+            with open(os.path.join(OUT, name + ".json"), "w") as f:
+                json.dump(doc, f, separators=(",", ":"))
+            print(name, [r["greedy"] for r in rows])
+
+
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "--java-cp":
+    maker_goldens(sys.argv[2])

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             PipelineBenchCommand.class,
             GenerateCommand.class,
+            MakeCheckpointCommand.class,
         })
 public final class QuarryCli implements Runnable {
     @CommandLine.Spec
