@@ -44,29 +44,63 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
                 readHeader(f);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(e.getMessage(), e);
         }
         if (entries.isEmpty()) throw new IllegalArgumentException(dir + ": no *.safetensors file");
     }
 
     private void readHeader(Path f) throws IOException {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            if (ch.size() < 8) throw new IOException(f + ": too short for a safetensors file (" + ch.size() + " bytes)");
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             ch.read(len, 0);
             long n = len.flip().getLong();
             if (n <= 0 || n > 100_000_000L || n + 8 > ch.size()) throw new IOException(f + ": bad safetensors header length " + n);
             ByteBuffer hb = ByteBuffer.allocate((int) n);
             ch.read(hb, 8);
-            JsonNode h = new ObjectMapper().readTree(hb.array());
+            JsonNode h;
+            try {
+                h = new ObjectMapper().readTree(hb.array());
+            } catch (IOException e) {
+                throw new IOException(f + ": safetensors header is not valid JSON: " + e.getMessage(), e);
+            }
+            long fileSize = ch.size();
+            java.util.List<long[]> ranges = new java.util.ArrayList<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext();) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getKey().equals("__metadata__")) continue;
                 JsonNode t = e.getValue();
+                String where = f + ": tensor " + e.getKey();
+                if (!t.has("shape") || !t.has("data_offsets") || !t.has("dtype") || t.get("data_offsets").size() != 2) {
+                    throw new IOException(where + ": header entry needs dtype, shape and two data_offsets");
+                }
                 long[] shape = new long[t.get("shape").size()];
-                for (int i = 0; i < shape.length; i++) shape[i] = t.get("shape").get(i).asLong();
+                long count = 1;
+                for (int i = 0; i < shape.length; i++) {
+                    shape[i] = t.get("shape").get(i).asLong();
+                    if (shape[i] < 0) throw new IOException(where + ": negative dimension in shape");
+                    count = Math.multiplyExact(count, shape[i]);
+                }
+                String dtype = t.get("dtype").asText();
+                int width = dtype.equals("F32") ? 4 : dtype.equals("BF16") || dtype.equals("F16") ? 2 : -1;
+                if (width < 0) throw new IOException(where + ": unsupported dtype " + dtype + " (F32, BF16, F16)");
                 long b = 8 + n + t.get("data_offsets").get(0).asLong();
                 long en = 8 + n + t.get("data_offsets").get(1).asLong();
-                entries.put(e.getKey(), new Entry(f, t.get("dtype").asText(), shape, b, en));
+                if (b < 8 + n || en < b) throw new IOException(where + ": bad data_offsets");
+                if (en > fileSize) {
+                    throw new IOException(where + ": data ends at byte " + en + " but the file has " + fileSize
+                            + " bytes (truncated?)");
+                }
+                if (en - b != count * width) {
+                    throw new IOException(where + ": " + (en - b) + " data bytes, but " + dtype + " " + java.util.Arrays.toString(shape)
+                            + " needs " + count * width);
+                }
+                ranges.add(new long[] {b, en});
+                entries.put(e.getKey(), new Entry(f, dtype, shape, b, en));
+            }
+            ranges.sort((x, y) -> Long.compare(x[0], y[0]));
+            for (int i = 1; i < ranges.size(); i++) {
+                if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw new IOException(f + ": tensors overlap in the data section");
             }
         }
     }

@@ -63,6 +63,39 @@ class SafetensorsWeightsTest {
         assertTrue(e.getMessage().contains("model.nope.weight"));
     }
 
+    @Test
+    void truncatedOrLyingFilesGiveClearErrors() throws IOException {
+        GraniteConfig c = RandomWeights.tiny(false, false);
+        Path good = Files.createDirectories(dir.resolve("good"));
+        write(c, new FormulaWeights(c), good, 1, false);
+        Path file = good.resolve("model-00001-of-00001.safetensors");
+        byte[] all = Files.readAllBytes(file);
+
+        Path trunc = Files.createDirectories(dir.resolve("trunc"));
+        Files.write(trunc.resolve("model.safetensors"), java.util.Arrays.copyOf(all, all.length - 100));
+        java.io.UncheckedIOException t = assertThrows(java.io.UncheckedIOException.class, () -> new SafetensorsWeights(trunc));
+        assertTrue(t.getMessage().contains("truncated") && t.getMessage().contains("model.safetensors"), t.getMessage());
+
+        // a header that claims a bigger shape than its bytes
+        long n = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        String header = new String(all, 8, (int) n, StandardCharsets.UTF_8);
+        String lying = header.replaceFirst("\\\"shape\\\":\\[61,32\\]", "\\\"shape\\\":[62,32]");
+        assertTrue(!lying.equals(header), "test setup: header rewritten");
+        byte[] lh = lying.getBytes(StandardCharsets.UTF_8);
+        Path liar = Files.createDirectories(dir.resolve("liar"));
+        try (var os = Files.newOutputStream(liar.resolve("model.safetensors"))) {
+            os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(lh.length).array());
+            os.write(lh);
+            os.write(all, 8 + (int) n, all.length - 8 - (int) n);
+        }
+        java.io.UncheckedIOException l = assertThrows(java.io.UncheckedIOException.class, () -> new SafetensorsWeights(liar));
+        assertTrue(l.getMessage().contains("model.embed_tokens.weight") && l.getMessage().contains("needs"), l.getMessage());
+
+        Path junk = Files.createDirectories(dir.resolve("junk"));
+        Files.write(junk.resolve("model.safetensors"), new byte[] {1, 2, 3});
+        assertThrows(java.io.UncheckedIOException.class, () -> new SafetensorsWeights(junk));
+    }
+
     private static float[] logits(GraniteConfig c, WeightSource w, int[][] prompts) {
         try (GraniteModel m = GraniteModel.load(c, w, Device.cpu(), DataType.FLOAT32);
                 NDManager step = NDManager.newBaseManager();
