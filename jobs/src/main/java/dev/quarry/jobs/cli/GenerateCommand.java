@@ -18,10 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
-import dev.quarry.engine.internal.decode.Sampler;
-import dev.quarry.engine.internal.model.Generator;
-import dev.quarry.engine.internal.model.GraniteModel;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -96,13 +92,7 @@ public class GenerateCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
         List<int[]> raw = input.prompt == null ? rawPrompts() : null; // bad ids fail before the model loads
-        Engine opened;
-        try {
-            opened = Engine.open(options);
-        } catch (UnsupportedOperationException notWired) {
-            return generateStatic(raw, sampling, json, out);
-        }
-        try (Engine engine = opened) {
+        try (Engine engine = Engine.open(options)) {
             List<int[]> prompts = raw != null ? raw
                     : List.of(engine.codec().encode(engine.codec().applyChatTemplate(List.of(ChatMessage.user(input.prompt)))));
             List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
@@ -134,50 +124,6 @@ public class GenerateCommand implements Callable<Integer> {
             for (float v : logitsLast) l.add(v);
         }
         return o;
-    }
-
-    /**
-     * Used while the batching engine cannot load a checkpoint yet: the model's static-batch Generator over
-     * the checkpoint's safetensors, text decoded with the checkpoint's tokenizer.json (raw ids only).
-     */
-    private int generateStatic(List<int[]> prompts, SamplingParams sampling, ObjectMapper json, PrintWriter out)
-            throws IOException {
-        if (prompts == null) {
-            throw new IllegalArgumentException("--prompt needs the engine's chat-template codec, which cannot load "
-                    + model + " in this build; pass token ids with --ids or --ids-file");
-        }
-        ai.djl.ndarray.types.DataType dt = EngineOptions.DTYPE_BF16.equals(dtype)
-                ? ai.djl.ndarray.types.DataType.BFLOAT16 : ai.djl.ndarray.types.DataType.FLOAT32;
-        Path tokenizerJson = model.resolve("tokenizer.json");
-        try (GraniteModel m = GraniteModel.load(model, ai.djl.Device.fromName(device), dt);
-                ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tok = Files.isRegularFile(tokenizerJson)
-                        ? ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.newInstance(tokenizerJson) : null) {
-            int decodable = tok == null ? m.config().vocabSize : Math.min(m.config().vocabSize, tokenizerSize(json, tokenizerJson));
-            int eos = m.config().eosTokenId == null ? -1 : m.config().eosTokenId;
-            Generator g = new Generator(m, new Sampler(decodable), eos);
-            List<SamplingParams> params = new ArrayList<>();
-            for (int i = 0; i < prompts.size(); i++) params.add(sampling);
-            Function<int[], String> text = ids -> tok == null ? ""
-                    : tok.decode(java.util.Arrays.stream(ids).mapToLong(x -> x).toArray(), false);
-            List<Generator.Output> res = g.generate(prompts, params, logits, text);
-            for (Generator.Output r : res) {
-                out.println(json.writeValueAsString(line(json, r.ids, text.apply(r.ids), r.lastLogits)));
-            }
-            out.flush();
-            return 0;
-        }
-    }
-
-    /** 1 + the largest token id defined by a tokenizer.json (vocab and added tokens). */
-    static int tokenizerSize(ObjectMapper json, Path tokenizerJson) throws IOException {
-        com.fasterxml.jackson.databind.JsonNode t = json.readTree(tokenizerJson.toFile());
-        int max = -1;
-        com.fasterxml.jackson.databind.JsonNode vocab = t.path("model").path("vocab");
-        for (java.util.Iterator<com.fasterxml.jackson.databind.JsonNode> it = vocab.elements(); it.hasNext();) {
-            max = Math.max(max, it.next().asInt());
-        }
-        for (com.fasterxml.jackson.databind.JsonNode a : t.path("added_tokens")) max = Math.max(max, a.path("id").asInt());
-        return max + 1;
     }
 
     private List<int[]> rawPrompts() {
