@@ -1,0 +1,105 @@
+package dev.quarry.engine.internal.model;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.quarry.engine.checkpoint.CheckpointMaker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Each way a checkpoint directory can be wrong gives a clear error naming the file and/or tensor. */
+class CheckpointLoadErrorsTest {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    @TempDir Path tmp;
+
+    private Path make(String name, int shards) throws Exception {
+        Path d = tmp.resolve(name);
+        CheckpointMaker.make("tiny-hybrid", 5, d, "f32", shards);
+        return d;
+    }
+
+    private static void editConfig(Path dir, Consumer<ObjectNode> edit) throws Exception {
+        Path cfg = dir.resolve("config.json");
+        ObjectNode n = (ObjectNode) MAPPER.readTree(cfg.toFile());
+        edit.accept(n);
+        Files.writeString(cfg, MAPPER.writeValueAsString(n));
+    }
+
+    private static String loadError(Path dir) {
+        Exception e = assertThrows(Exception.class, () -> GraniteModel.load(dir, Device.cpu(), DataType.FLOAT32).close());
+        return e.getMessage();
+    }
+
+    @Test
+    void missingConfigNamesTheFile() throws Exception {
+        Path d = make("noconfig", 1);
+        Files.delete(d.resolve("config.json"));
+        String m = loadError(d);
+        assertTrue(m.contains("config.json"), m);
+    }
+
+    @Test
+    void unknownModelTypeIsRejected() throws Exception {
+        Path d = make("mtype", 1);
+        editConfig(d, n -> n.put("model_type", "llama"));
+        String m = loadError(d);
+        assertTrue(m.contains("model_type") && m.contains("llama") && m.contains("config.json"), m);
+    }
+
+    @Test
+    void missingTensorIsNamed() throws Exception {
+        Path d = make("missing", 1);
+        // layer 0 becomes attention: its self_attn tensors are not in the file
+        editConfig(d, n -> {
+            ArrayNode types = (ArrayNode) (n.has("layer_types") ? n.get("layer_types") : n.get("layers_block_type"));
+            types.set(0, MAPPER.getNodeFactory().textNode("attention"));
+        });
+        String m = loadError(d);
+        assertTrue(m.contains("missing tensor") && m.contains("model.layers.0.self_attn"), m);
+    }
+
+    @Test
+    void wrongShapeIsNamed() throws Exception {
+        Path d = make("shape", 1);
+        editConfig(d, n -> n.put("shared_intermediate_size", n.get("shared_intermediate_size").asInt() * 2));
+        String m = loadError(d);
+        assertTrue(m.contains("shared_mlp") && m.contains("shape"), m);
+    }
+
+    @Test
+    void missingShardIsReportedByTensor() throws Exception {
+        Path d = make("shards", 3);
+        Files.delete(d.resolve("model-00002-of-00003.safetensors"));
+        String m = loadError(d);
+        assertTrue(m.contains("missing tensor") && m.contains(d.toString()), m);
+    }
+
+    @Test
+    void truncatedShardNamesTheFile() throws Exception {
+        Path d = make("trunc", 1);
+        Path f = d.resolve("model.safetensors");
+        byte[] all = Files.readAllBytes(f);
+        Files.write(f, java.util.Arrays.copyOf(all, all.length / 2));
+        String m = loadError(d);
+        assertTrue(m.contains("model.safetensors"), m);
+    }
+
+    @Test
+    void hugeHeaderLengthGivesAnErrorNotAnOutOfMemory() throws Exception {
+        Path d = make("huge", 1);
+        Path f = d.resolve("model.safetensors");
+        byte[] all = Files.readAllBytes(f);
+        java.nio.ByteBuffer.wrap(all).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, Long.MAX_VALUE / 2);
+        Files.write(f, all);
+        String m = loadError(d);
+        assertTrue(m.contains("model.safetensors") && m.contains("header length"), m);
+    }
+}
