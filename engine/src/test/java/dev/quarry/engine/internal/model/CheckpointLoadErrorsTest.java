@@ -102,4 +102,13 @@ class CheckpointLoadErrorsTest {
         String m = loadError(d);
         assertTrue(m.contains("model.safetensors") && m.contains("header length"), m);
     }
+
+    @Test
+    void missingTokenizerJsonNamesTheFile() throws Exception {
+        Path d = make("notok", 1);
+        Files.delete(d.resolve("tokenizer.json"));
+        Exception e = assertThrows(Exception.class,
+                () -> dev.quarry.engine.internal.text.GraniteTextCodec.open(d.resolve("tokenizer.json")));
+        assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
+    }
 }
