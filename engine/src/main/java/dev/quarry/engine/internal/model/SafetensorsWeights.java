@@ -138,6 +138,20 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
                         + java.util.Arrays.toString(got) + ", config needs " + java.util.Arrays.toString(x.getValue()));
             }
         }
+        // Reject tensors the config does not account for (a wrong config or a foreign checkpoint). A tied
+        // checkpoint that still carries lm_head.weight is tolerated: the model uses the embedding.
+        java.util.Set<String> known = new java.util.HashSet<>();
+        for (String k : expected.keySet()) {
+            known.add(k);
+            known.add(alias(k));
+        }
+        known.add("lm_head.weight");
+        for (Map.Entry<String, Entry> e : entries.entrySet()) {
+            if (!known.contains(e.getKey())) {
+                throw new IllegalArgumentException(e.getValue().file + ": unexpected tensor " + e.getKey()
+                        + " (not part of the model config.json describes)");
+            }
+        }
         return this;
     }
 

@@ -111,4 +111,17 @@ class CheckpointLoadErrorsTest {
                 () -> dev.quarry.engine.internal.text.GraniteTextCodec.open(d.resolve("tokenizer.json")));
         assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
     }
+
+    @Test
+    void extraTensorIsNamed() throws Exception {
+        Path d = make("extra", 1);
+        // one layer fewer in the config: the last layer's tensors are now unexpected
+        editConfig(d, n -> {
+            ArrayNode types = (ArrayNode) (n.has("layer_types") ? n.get("layer_types") : n.get("layers_block_type"));
+            types.remove(types.size() - 1);
+            n.put("num_hidden_layers", types.size());
+        });
+        String m = loadError(d);
+        assertTrue(m.contains("unexpected tensor") && m.contains("model.layers.3.") && m.contains("model.safetensors"), m);
+    }
 }
