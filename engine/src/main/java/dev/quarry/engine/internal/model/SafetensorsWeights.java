@@ -39,9 +39,35 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
     private final Map<String, Entry> entries = new HashMap<>();
 
     public SafetensorsWeights(Path dir) {
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".safetensors")).sorted()::iterator) {
-                readHeader(f);
+        Path index = dir.resolve("model.safetensors.index.json");
+        try {
+            if (Files.isRegularFile(index)) {
+                // sharded: exactly the shards the index lists (a missing one is named)
+                JsonNode wm = new ObjectMapper().readTree(index.toFile()).path("weight_map");
+                if (!wm.isObject()) throw new IOException(index + ": no weight_map object");
+                java.util.TreeSet<String> shards = new java.util.TreeSet<>();
+                wm.fields().forEachRemaining(e -> shards.add(e.getValue().asText()));
+                for (String shard : shards) {
+                    Path f = dir.resolve(shard).normalize();
+                    if (!f.getParent().equals(dir.normalize()) || !Files.isRegularFile(f)) {
+                        throw new IOException(index + ": shard file " + shard + " is missing");
+                    }
+                    readHeader(f);
+                }
+                for (Iterator<Map.Entry<String, JsonNode>> it = wm.fields(); it.hasNext();) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    Entry got = entries.get(e.getKey());
+                    if (got == null || !got.file.getFileName().toString().equals(e.getValue().asText())) {
+                        throw new IOException(dir.resolve(e.getValue().asText()) + ": tensor " + e.getKey()
+                                + " is listed in model.safetensors.index.json but not in this shard");
+                    }
+                }
+            } else {
+                try (Stream<Path> files = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".safetensors")).sorted()::iterator) {
+                        readHeader(f);
+                    }
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
