@@ -1,0 +1,130 @@
+package dev.quarry.operators;
+
+import dev.quarry.engine.Engine;
+import dev.quarry.engine.EngineOptions;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One engine per {@link EngineOptions#registryKey()} (model directory, device, dtype) per JVM, shared by
+ * every subtask that asks for it and reference-counted: loaded by the first {@link #acquire}, closed when
+ * the last {@link Lease} is closed, loaded again by a later acquire. Thread-safe; concurrent first acquires
+ * of one key load the model once (the others wait for it), and loading one key never blocks another key.
+ *
+ * <h2>Where this class must live in a cluster</h2>
+ * The registry is a static of this class, so "one per JVM" means "one per class loader that loaded this
+ * class". A JNI library (PyTorch's natives, loaded by DJL) can be loaded only once per JVM, so
+ * <b>DJL (api, pytorch-engine, pytorch-jni, the native jar) must be on the TaskManager's parent classpath,
+ * i.e. in Flink's {@code lib/}</b>, never inside a job jar. With quarry-engine and quarry-operators in the
+ * job jar as well (child-first user class loader), subtasks of one job share one engine and a second job on
+ * the same session cluster gets its own engine (loaded again, freed when that job ends). To share one engine
+ * across jobs, also put quarry-engine and quarry-operators (and Jackson) in {@code lib/}. See
+ * docs/architecture.md, "Deploying on a Flink cluster".
+ */
+public final class EngineRegistry {
+    private static final Map<String, Entry> ENGINES = new HashMap<>();
+
+    private static final class Entry {
+        final CompletableFuture<Engine> engine = new CompletableFuture<>();
+        int refs;
+    }
+
+    private EngineRegistry() {}
+
+    /**
+     * The engine for {@code options}, opened with {@code factory} if no subtask holds it. Blocks while the
+     * model loads. Close the lease (once) when done with the engine.
+     *
+     * @throws RuntimeException whatever the factory threw when loading failed (the next acquire tries again)
+     */
+    public static Lease acquire(EngineOptions options, EngineFactory factory) {
+        String key = options.registryKey();
+        Entry e;
+        boolean load;
+        synchronized (ENGINES) {
+            e = ENGINES.get(key);
+            load = e == null;
+            if (load) {
+                e = new Entry();
+                ENGINES.put(key, e);
+            }
+            e.refs++;
+        }
+        if (load) {
+            try {
+                Engine engine = factory.open(options);
+                if (engine == null) throw new IllegalStateException("engine factory returned null for " + options);
+                e.engine.complete(engine);
+            } catch (RuntimeException | Error ex) {
+                synchronized (ENGINES) {
+                    ENGINES.remove(key, e);
+                }
+                e.engine.completeExceptionally(ex);
+                throw ex;
+            }
+        }
+        try {
+            return new Lease(key, e, e.engine.join());
+        } catch (CompletionException ex) {
+            Throwable c = ex.getCause();
+            if (c instanceof RuntimeException re) throw re;
+            if (c instanceof Error err) throw err;
+            throw ex;
+        }
+    }
+
+    /** How many leases hold the engine of {@code registryKey} (0 when none is loaded). */
+    public static int refCount(String registryKey) {
+        synchronized (ENGINES) {
+            Entry e = ENGINES.get(registryKey);
+            return e == null ? 0 : e.refs;
+        }
+    }
+
+    /** Number of engines currently held in this JVM (class loader). */
+    public static int size() {
+        synchronized (ENGINES) {
+            return ENGINES.size();
+        }
+    }
+
+    private static void release(String key, Entry e) {
+        boolean close = false;
+        synchronized (ENGINES) {
+            if (ENGINES.get(key) == e) {
+                e.refs--;
+                if (e.refs <= 0) {
+                    ENGINES.remove(key);
+                    close = true;
+                }
+            }
+        }
+        if (close) e.engine.join().close();
+    }
+
+    /** A hold on a shared engine; {@link #close()} releases it (idempotent). */
+    public static final class Lease implements AutoCloseable {
+        private final String key;
+        private final Entry entry;
+        private final Engine engine;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        private Lease(String key, Entry entry, Engine engine) {
+            this.key = key;
+            this.entry = entry;
+            this.engine = engine;
+        }
+
+        public Engine engine() { return engine; }
+
+        public String registryKey() { return key; }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) release(key, entry);
+        }
+    }
+}

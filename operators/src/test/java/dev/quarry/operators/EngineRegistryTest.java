@@ -1,0 +1,103 @@
+package dev.quarry.operators;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.engine.Engine;
+import dev.quarry.engine.EngineOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class EngineRegistryTest {
+    static final EngineOptions A = EngineOptions.builder().modelDir(Path.of("/models/a")).build();
+    static final EngineOptions B = EngineOptions.builder().modelDir(Path.of("/models/b")).build();
+
+    @BeforeEach
+    void reset() {
+        FakeEngine.reset();
+    }
+
+    @Test
+    void sharedAndRefCountedAndReopened() {
+        EngineFactory f = FakeEngine.factory(0);
+        EngineRegistry.Lease l1 = EngineRegistry.acquire(A, f);
+        EngineRegistry.Lease l2 = EngineRegistry.acquire(A, f);
+        assertSame(l1.engine(), l2.engine(), "two subtasks share one engine");
+        assertEquals(1, FakeEngine.OPENS.get());
+        assertEquals(2, EngineRegistry.refCount(A.registryKey()));
+
+        EngineRegistry.Lease other = EngineRegistry.acquire(B, f);
+        assertNotSame(l1.engine(), other.engine(), "another model gets its own engine");
+        assertEquals(2, FakeEngine.OPENS.get());
+
+        l1.close();
+        l1.close(); // idempotent: does not release twice
+        assertEquals(1, EngineRegistry.refCount(A.registryKey()));
+        assertEquals(0, FakeEngine.CLOSES.get(), "still held by the second subtask");
+        l2.close();
+        assertEquals(0, EngineRegistry.refCount(A.registryKey()));
+        assertEquals(1, FakeEngine.CLOSES.get(), "closed when the last subtask released it");
+
+        EngineRegistry.Lease again = EngineRegistry.acquire(A, f);
+        assertNotSame(l2.engine(), again.engine(), "reopened after the last release");
+        assertEquals(3, FakeEngine.OPENS.get());
+        again.close();
+        other.close();
+        assertEquals(3, FakeEngine.CLOSES.get());
+        assertEquals(0, EngineRegistry.size());
+    }
+
+    @Test
+    void concurrentFirstAcquiresLoadOnce() throws Exception {
+        AtomicInteger loads = new AtomicInteger();
+        CountDownLatch loading = new CountDownLatch(1);
+        EngineFactory slow = o -> {
+            loads.incrementAndGet();
+            try {
+                loading.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return new FakeEngine(o, new FakeEngine.Config(0, 0));
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<EngineRegistry.Lease>> leases = new ArrayList<>();
+            for (int i = 0; i < 4; i++) leases.add(pool.submit(() -> EngineRegistry.acquire(A, slow)));
+            while (EngineRegistry.refCount(A.registryKey()) < 4) Thread.sleep(5);
+            loading.countDown();
+            Engine first = leases.get(0).get().engine();
+            for (Future<EngineRegistry.Lease> l : leases) assertSame(first, l.get().engine());
+            assertEquals(1, loads.get(), "one load for four concurrent subtasks");
+            for (Future<EngineRegistry.Lease> l : leases) l.get().close();
+            assertEquals(1, FakeEngine.CLOSES.get());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void failedLoadIsReportedAndRetried() {
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> EngineRegistry.acquire(A, o -> { throw new IllegalStateException("no config.json in " + o.modelDir()); }));
+        assertTrue(e.getMessage().contains("/models/a"));
+        assertEquals(0, EngineRegistry.refCount(A.registryKey()), "a failed load holds nothing");
+        try (EngineRegistry.Lease l = EngineRegistry.acquire(A, FakeEngine.factory(0))) {
+            assertEquals(1, FakeEngine.OPENS.get(), "the next acquire loads again");
+        }
+        assertEquals(0, EngineRegistry.size());
+    }
+}
