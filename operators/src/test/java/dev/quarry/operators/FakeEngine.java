@@ -41,6 +41,8 @@ final class FakeEngine implements Engine {
     /** Submission number at which submit throws an {@link InjectedCrash} once (0 = never). */
     static final AtomicInteger CRASH_AT = new AtomicInteger();
     static final AtomicBoolean CRASHED = new AtomicBoolean();
+    /** Set by the test once a checkpoint completed; the crash waits for it (so the restore path is exercised). */
+    static final AtomicBoolean CHECKPOINT_DONE = new AtomicBoolean();
     static final ConcurrentHashMap<String, AtomicInteger> SUBMISSIONS_BY_ID = new ConcurrentHashMap<>();
 
     static void reset() {
@@ -52,6 +54,7 @@ final class FakeEngine implements Engine {
         CANCELLED.set(0);
         CRASH_AT.set(0);
         CRASHED.set(false);
+        CHECKPOINT_DONE.set(false);
         SUBMISSIONS_BY_ID.clear();
     }
 
@@ -90,7 +93,7 @@ final class FakeEngine implements Engine {
         if (closed) throw new IllegalStateException("engine closed");
         int n = SUBMITTED.incrementAndGet();
         SUBMISSIONS_BY_ID.computeIfAbsent(in.id(), k -> new AtomicInteger()).incrementAndGet();
-        if (CRASH_AT.get() > 0 && n >= CRASH_AT.get() && CRASHED.compareAndSet(false, true)) {
+        if (CRASH_AT.get() > 0 && n >= CRASH_AT.get() && CHECKPOINT_DONE.get() && CRASHED.compareAndSet(false, true)) {
             throw new InjectedCrash("injected crash at submission " + n);
         }
         String t = in.text() == null ? "" : in.text();
@@ -99,15 +102,19 @@ final class FakeEngine implements Engine {
         MAX_IN_FLIGHT.accumulateAndGet(now, Math::max);
         CompletableFuture<TaskResult> f = new CompletableFuture<>();
         f.whenComplete((r, e) -> {
-            IN_FLIGHT.decrementAndGet();
-            if (f.isCancelled()) CANCELLED.incrementAndGet();
+            if (f.isCancelled()) {
+                IN_FLIGHT.decrementAndGet();
+                CANCELLED.incrementAndGet();
+            }
         });
         if (t.startsWith("stuck:")) return f;
         Runnable answer = () -> {
             if (t.startsWith("fail:")) {
+                IN_FLIGHT.decrementAndGet();
                 f.completeExceptionally(new RuntimeException("fake engine failure on " + in.id()));
                 return;
             }
+            IN_FLIGHT.decrementAndGet(); // before completing: the operator may submit the next record at once
             if (t.isEmpty()) {
                 f.complete(TaskResult.failed(in.id(), task.name(), new EngineError(ErrorKind.EMPTY_INPUT, "record " + in.id() + ": text is empty"), 1000));
                 return;

@@ -34,7 +34,8 @@ public final class ErrorRateTracker {
             if (counted) errorsInWindow++;
             next = (next + 1) % ring.length;
         }
-        String last = counted ? " Last error: record '" + recordId + "': " + kind.wireName() + ": " + errorMessage : "";
+        String last = !counted ? "" : " Last error: " + kind.wireName() + ": "
+                + (errorMessage != null && errorMessage.contains(recordId) ? errorMessage : "record '" + recordId + "': " + errorMessage);
         if (bound.maxErrors() >= 0 && errors > bound.maxErrors()) {
             return String.format(Locale.ROOT, "error rate bound exceeded: %d error results (kinds %s) on this subtask, more than the allowed %d.%s",
                     errors, bound.kinds(), bound.maxErrors(), last);
