@@ -5,6 +5,7 @@ import dev.quarry.connectors.Json;
 import dev.quarry.connectors.ResultRecord;
 import dev.quarry.engine.ModelInfo;
 import dev.quarry.engine.task.TaskResult;
+import dev.quarry.operators.Lineage;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,6 +30,14 @@ public final class Results {
         long h = 1125899906842597L;
         for (int i = 0; i < id.length(); i++) h = 31 * h + id.charAt(i);
         return h;
+    }
+
+    /** The result row of a record, with the operator's lineage (model name, weights hash, decoding). */
+    public static ResultRecord from(InputRecord in, TaskResult tr, Lineage lineage) {
+        ResultRecord r = from(in, tr, null, lineage.decoding());
+        r.model = lineage.modelName();
+        r.modelHash = lineage.weightsHash();
+        return r;
     }
 
     public static ResultRecord from(InputRecord in, TaskResult tr, ModelInfo model, String decoding) {

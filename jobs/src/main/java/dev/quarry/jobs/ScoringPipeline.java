@@ -2,16 +2,14 @@ package dev.quarry.jobs;
 
 import dev.quarry.connectors.InputRecord;
 import dev.quarry.connectors.ResultRecord;
-import dev.quarry.jobs.internal.EngineAsyncFunction;
-import java.util.concurrent.TimeUnit;
+import dev.quarry.operators.InferenceOperator;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 
 /**
  * The shared middle of every job: invalid records become {@code invalid_record} results, valid ones
- * go through the inference operator, and both come out as one stream of {@link ResultRecord}s (one
- * per input record).
+ * go through the inference operator ({@link InferenceOperator}), and both come out as one stream of
+ * {@link ResultRecord}s (one per input record).
  */
 public final class ScoringPipeline {
     public static final String OPERATOR_NAME = "granite-inference";
@@ -23,13 +21,20 @@ public final class ScoringPipeline {
         DataStream<ResultRecord> invalid = input.filter(r -> !r.isValid()).name("invalid-records")
                 .map(r -> ResultRecord.invalid(r, task)).returns(TypeInformation.of(ResultRecord.class)).name("to-dead-letter");
         DataStream<InputRecord> valid = input.filter(InputRecord::isValid).name("valid-records");
-        EngineAsyncFunction fn = new EngineAsyncFunction(spec, engines);
-        long timeoutMs = spec.timeout().toMillis();
-        DataStream<ResultRecord> scored = (spec.ordered()
-                        ? AsyncDataStream.orderedWait(valid, fn, timeoutMs, TimeUnit.MILLISECONDS, spec.capacity())
-                        : AsyncDataStream.unorderedWait(valid, fn, timeoutMs, TimeUnit.MILLISECONDS, spec.capacity()))
-                .returns(TypeInformation.of(ResultRecord.class))
-                .name(OPERATOR_NAME).uid(OPERATOR_NAME);
+        DataStream<ResultRecord> scored = InferenceOperator.<InputRecord, ResultRecord>builder()
+                .task(() -> TaskFactory.build(spec))
+                .engineOptions(spec.engineOptions())
+                .engineFactory(engines)
+                .inputMapper(Results::taskInput)
+                .resultMapper(Results::from)
+                .outputType(TypeInformation.of(ResultRecord.class))
+                .order(spec.ordered() ? InferenceOperator.OutputOrder.ORDERED : InferenceOperator.OutputOrder.UNORDERED)
+                .capacity(spec.capacity())
+                .timeout(spec.timeout())
+                .name(OPERATOR_NAME)
+                .uid(OPERATOR_NAME)
+                .build()
+                .apply(valid);
         return scored.union(invalid);
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.ResultSchema.TaskKind;
+import dev.quarry.engine.ErrorKind;
+import dev.quarry.operators.QuarryMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -39,11 +41,11 @@ class InferenceMetricsITCase {
         return c;
     }
 
-    /** Sum of a counter over all subtasks' {@value InferenceMetrics#GROUP} groups. */
+    /** Sum of a counter over all subtasks' {@value QuarryMetrics#GROUP} groups. */
     static long sum(String name) {
         long total = 0;
         for (Map.Entry<MetricGroup, Map<String, Metric>> e : REPORTER.getMetricsByGroup().entrySet()) {
-            if (!e.getKey().getMetricIdentifier(name).endsWith(InferenceMetrics.GROUP + "." + name)) continue;
+            if (!e.getKey().getMetricIdentifier(name).endsWith(QuarryMetrics.GROUP + "." + name)) continue;
             Metric m = e.getValue().get(name);
             if (m instanceof Counter c) total += c.getCount();
         }
@@ -66,15 +68,15 @@ class InferenceMetricsITCase {
                 .checkpointInterval(Duration.ofMillis(300)).build();
         BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false);
 
-        assertEquals(n - nulls, sum(InferenceMetrics.RECORDS_IN), "unparseable records never reach the engine");
-        assertEquals(n - nulls, sum(InferenceMetrics.RECORDS_OUT));
-        assertEquals(empties + longs, sum(InferenceMetrics.ERRORS));
-        assertEquals(empties, sum(InferenceMetrics.ERRORS_PREFIX + "empty_input"));
-        assertEquals(longs, sum(InferenceMetrics.ERRORS_PREFIX + "input_too_long"));
-        assertTrue(sum(InferenceMetrics.GENERATED_TOKENS) > 0);
+        assertEquals(n - nulls, sum(QuarryMetrics.RECORDS_IN), "unparseable records never reach the engine");
+        assertEquals(n - nulls, sum(QuarryMetrics.RECORDS_OUT));
+        assertEquals(empties + longs, sum(QuarryMetrics.ERRORS));
+        assertEquals(empties, sum(QuarryMetrics.errors(ErrorKind.EMPTY_INPUT)));
+        assertEquals(longs, sum(QuarryMetrics.errors(ErrorKind.INPUT_TOO_LONG)));
+        assertTrue(sum(QuarryMetrics.GENERATED_TOKENS) > 0);
         long histogramCount = 0;
         for (Map<String, Metric> metrics : REPORTER.getMetricsByGroup().values()) {
-            if (metrics.get(InferenceMetrics.LATENCY_MS) instanceof Histogram h) histogramCount += h.getCount();
+            if (metrics.get(QuarryMetrics.LATENCY_MS) instanceof Histogram h) histogramCount += h.getCount();
         }
         assertEquals(n - nulls, histogramCount, "one latency sample per record");
     }

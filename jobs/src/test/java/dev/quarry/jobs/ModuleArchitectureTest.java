@@ -61,6 +61,13 @@ class ModuleArchitectureTest {
     }
 
     @Test
+    void operatorInternalsAreUsedOnlyInsideTheOperators() {
+        noClasses().that().resideOutsideOfPackage("dev.quarry.operators..")
+                .should().dependOnClassesThat().resideInAPackage("dev.quarry.operators.internal..")
+                .check(classes);
+    }
+
+    @Test
     void engineInternalsAreUsedOnlyInsideTheEngine() {
         noClasses().that().resideOutsideOfPackage("dev.quarry.engine..")
                 .should().dependOnClassesThat().resideInAPackage("dev.quarry.engine.internal..")
