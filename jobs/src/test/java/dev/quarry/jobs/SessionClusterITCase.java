@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real multi-process Flink session cluster: a JobManager and a TaskManager started as separate JVMs
  * from flink-runtime's entry points, with the third-party libraries (Flink, Kafka, Parquet, Arrow, DJL)
- * on their classpath as in a Flink {@code lib/} folder, and Quarry's own classes only in the job jar,
+ * and quarry-engine + quarry-operators (which holds the engine registry) on their classpath as in a Flink
+ * {@code lib/} folder, and the rest of Quarry (connectors, jobs) only in the job jar,
  * which is uploaded over REST the way {@code flink run} does (RestClusterClient). The bulk-score job
  * runs twice in a row on the same cluster.
  */
@@ -76,6 +77,16 @@ class SessionClusterITCase {
         String name = p.getFileName().toString();
         boolean inTarget = p.getParent() != null && p.getParent().getFileName().toString().equals("target");
         return inTarget && (name.equals("classes") || name.equals("test-classes") || (name.startsWith("quarry-") && name.endsWith(".jar")));
+    }
+
+    /** quarry-engine's and quarry-operators' main classes (directory or jar): they belong in Flink's lib/. */
+    static boolean isParentSideQuarry(String entry) {
+        if (!isQuarryClasses(entry)) return false;
+        Path p = Path.of(entry);
+        String name = p.getFileName().toString();
+        String module = p.getParent().getParent() == null ? "" : p.getParent().getParent().getFileName().toString();
+        if (name.equals("classes")) return module.equals("engine") || module.equals("operators");
+        return name.matches("quarry-(engine|operators)-[^-]+(-SNAPSHOT)?\\.jar");
     }
 
     /** A job jar holding Quarry's compiled classes (engine, connectors, operators, jobs, and this test's fakes). */
@@ -141,10 +152,12 @@ class SessionClusterITCase {
     @Test
     void bulkScoreTwiceOnASessionClusterOfSeparateProcesses(@TempDir Path tmp) throws Exception {
         List<String> all = classpath();
-        List<String> quarry = all.stream().filter(SessionClusterITCase::isQuarryClasses).toList();
-        List<String> lib = all.stream().filter(e -> !isQuarryClasses(e)).toList();
+        // Flink lib/ = the third-party libraries + quarry-engine and quarry-operators (main classes: the engine
+        // registry must be loaded by the parent class loader); the job jar = everything else of Quarry
+        List<String> quarry = all.stream().filter(e -> isQuarryClasses(e) && !isParentSideQuarry(e)).toList();
+        List<String> lib = all.stream().filter(e -> !isQuarryClasses(e) || isParentSideQuarry(e)).toList();
         assertFalse(quarry.isEmpty(), "found Quarry's class directories on " + all);
-        assertTrue(lib.stream().noneMatch(e -> Path.of(e).getFileName().toString().startsWith("quarry-")), "no Quarry jar on the cluster classpath");
+        assertEquals(2, lib.stream().filter(SessionClusterITCase::isParentSideQuarry).count(), "engine + operators on the cluster classpath: " + lib);
         Path jar = jobJar(tmp, quarry);
 
         int rest = freePort();
@@ -206,6 +219,9 @@ class SessionClusterITCase {
             var sample = ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 1).get(0);
             assertTrue(((Integer) sample.get("generated_tokens")) >= 1, "the engine generated text in run " + run + ": " + sample);
         }
+        String tmLog = Files.readString(tmp.resolve("taskmanager.log"));
+        assertTrue(tmLog.contains("Quarry engine registry: loading the engine") && tmLog.contains("registry class loader: jdk.internal.loader.ClassLoaders$AppClassLoader"),
+                "the engine registry lives in the TaskManager's parent class loader (Flink lib/), not in a job's: " + tail(tmp.resolve("taskmanager.log")));
         String jobs = get(rest, "/jobs/overview");
         assertTrue(jobs != null && jobs.split("\"state\":\"FINISHED\"", -1).length - 1 == 2, "two finished jobs: " + jobs);
     }

@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One engine per {@link EngineOptions#registryKey()} (model directory, device, dtype) per JVM, shared by
@@ -18,13 +20,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The registry is a static of this class, so "one per JVM" means "one per class loader that loaded this
  * class". A JNI library (PyTorch's natives, loaded by DJL) can be loaded only once per JVM, so
  * <b>DJL (api, pytorch-engine, pytorch-jni, the native jar) must be on the TaskManager's parent classpath,
- * i.e. in Flink's {@code lib/}</b>, never inside a job jar. With quarry-engine and quarry-operators in the
- * job jar as well (child-first user class loader), subtasks of one job share one engine and a second job on
- * the same session cluster gets its own engine (loaded again, freed when that job ends). To share one engine
- * across jobs, also put quarry-engine and quarry-operators (and Jackson) in {@code lib/}. See
- * docs/architecture.md, "Deploying on a Flink cluster".
+ * i.e. in Flink's {@code lib/}</b>, never inside a job jar, and so must quarry-engine and quarry-operators
+ * (this class): then the registry is loaded once by the parent class loader and every job on the TaskManager
+ * shares it (one engine per model, device and dtype, however many jobs and slots use it). If quarry-operators
+ * is inside a job jar instead (Flink's child-first user class loader), the registry exists once per job:
+ * subtasks of one job still share an engine, but each job loads its own. The build collects the parent-side
+ * jars in {@code jobs/target/flink-lib/}. See docs/architecture.md, "Deploying on a Flink cluster".
  */
 public final class EngineRegistry {
+    private static final Logger LOG = LoggerFactory.getLogger(EngineRegistry.class);
     private static final Map<String, Entry> ENGINES = new HashMap<>();
 
     private static final class Entry {
@@ -54,6 +58,8 @@ public final class EngineRegistry {
             e.refs++;
         }
         if (load) {
+            LOG.info("Quarry engine registry: loading the engine for {} (registry class loader: {})", key,
+                    EngineRegistry.class.getClassLoader());
             try {
                 Engine engine = factory.open(options);
                 if (engine == null) throw new IllegalStateException("engine factory returned null for " + options);
@@ -102,7 +108,10 @@ public final class EngineRegistry {
                 }
             }
         }
-        if (close) e.engine.join().close();
+        if (close) {
+            LOG.info("Quarry engine registry: closing the engine for {} (last subtask released it)", key);
+            e.engine.join().close();
+        }
     }
 
     /** A hold on a shared engine; {@link #close()} releases it (idempotent). */
