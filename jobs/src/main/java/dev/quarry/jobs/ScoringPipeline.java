@@ -31,6 +31,7 @@ public final class ScoringPipeline {
                 .order(spec.ordered() ? InferenceOperator.OutputOrder.ORDERED : InferenceOperator.OutputOrder.UNORDERED)
                 .capacity(spec.capacity())
                 .timeout(spec.timeout())
+                .errorRateBound(spec.errorRateBound())
                 .name(OPERATOR_NAME)
                 .uid(OPERATOR_NAME)
                 .build()

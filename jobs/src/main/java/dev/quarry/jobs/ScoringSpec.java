@@ -1,6 +1,7 @@
 package dev.quarry.jobs;
 
 import dev.quarry.connectors.ResultSchema.TaskKind;
+import dev.quarry.operators.ErrorRateBound;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,7 @@ public final class ScoringSpec implements Serializable {
     private final Duration timeout;
     private final boolean ordered;
     private final int maxSequenceLength;
+    private final ErrorRateBound errorRateBound;
 
     private ScoringSpec(Builder b) {
         this.task = b.task;
@@ -47,6 +49,7 @@ public final class ScoringSpec implements Serializable {
         this.timeout = b.timeout;
         this.ordered = b.ordered;
         this.maxSequenceLength = b.maxSequenceLength;
+        this.errorRateBound = b.errorRateBound;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -65,6 +68,9 @@ public final class ScoringSpec implements Serializable {
     public boolean ordered() { return ordered; }
     /** Longest prompt + generation per record, in tokens; a longer record fails with {@code input_too_long}. */
     public int maxSequenceLength() { return maxSequenceLength; }
+
+    /** When error results fail the job (default {@link ErrorRateBound#none()}: never). */
+    public ErrorRateBound errorRateBound() { return errorRateBound; }
 
     /** The engine options this spec asks for. */
     public dev.quarry.engine.EngineOptions engineOptions() {
@@ -91,7 +97,9 @@ public final class ScoringSpec implements Serializable {
         private Duration timeout = DEFAULT_TIMEOUT;
         private boolean ordered;
         private int maxSequenceLength = dev.quarry.engine.BatchingOptions.DEFAULT_MAX_SEQUENCE_LENGTH;
+        private ErrorRateBound errorRateBound = ErrorRateBound.none();
 
+        public Builder errorRateBound(ErrorRateBound v) { this.errorRateBound = v; return this; }
         public Builder maxSequenceLength(int v) { this.maxSequenceLength = v; return this; }
         public Builder task(TaskKind v) { this.task = v; return this; }
         public Builder labels(List<String> v) { this.labels = v; return this; }
@@ -112,6 +120,7 @@ public final class ScoringSpec implements Serializable {
             if (maxSequenceLength < maxNewTokens + 1) throw new IllegalArgumentException("max sequence length (" + maxSequenceLength + ") must exceed max new tokens (" + maxNewTokens + ")");
             if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1, got " + capacity);
             if (timeout == null || timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be > 0");
+            Objects.requireNonNull(errorRateBound, "errorRateBound must not be null (ErrorRateBound.none() for no bound)");
             switch (task) {
                 case CLASSIFY -> {
                     if (labels == null || labels.size() < 2) throw new IllegalArgumentException("classify needs at least two labels (--labels a,b)");

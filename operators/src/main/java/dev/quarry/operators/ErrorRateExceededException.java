@@ -1,6 +1,14 @@
 package dev.quarry.operators;
 
-/** Thrown (failing the job) when results break the configured {@link ErrorRateBound}. */
+import org.apache.flink.runtime.throwable.ThrowableAnnotation;
+import org.apache.flink.runtime.throwable.ThrowableType;
+
+/**
+ * Thrown (failing the job) when results break the configured {@link ErrorRateBound}. Marked non-recoverable:
+ * the restart strategy does not restart the job for it, since replaying the same records would fail the
+ * same way.
+ */
+@ThrowableAnnotation(ThrowableType.NonRecoverableError)
 public final class ErrorRateExceededException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

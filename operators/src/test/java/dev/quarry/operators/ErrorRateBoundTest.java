@@ -1,5 +1,6 @@
 package dev.quarry.operators;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -58,5 +59,6 @@ class ErrorRateBoundTest {
         String m = t.record(ErrorKind.ENGINE_FAILURE, "c", "boom");
         assertNotNull(m);
         assertTrue(m.contains("3 error results") && m.contains("record 'c'") && m.contains("engine_failure"), m);
+        assertEquals(m, t.record(null, "d", null), "once exceeded, later results report the first violation");
     }
 }

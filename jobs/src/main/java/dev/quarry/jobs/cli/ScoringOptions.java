@@ -4,6 +4,7 @@ import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.ResultSchema.TaskKind;
 import dev.quarry.jobs.Models;
 import dev.quarry.jobs.ScoringSpec;
+import dev.quarry.operators.ErrorRateBound;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -69,6 +70,28 @@ public class ScoringOptions {
     @Option(names = "--ordered", description = "Emit results in input order per subtask (default: as they finish)")
     boolean ordered;
 
+    @Option(names = "--max-error-rate", description = "Fail the job when more than this fraction (0 to <1) of the last --error-window results of a subtask were errors (default: errors never fail the job)")
+    Double maxErrorRate;
+
+    @Option(names = "--error-window", defaultValue = "" + ErrorRateBound.DEFAULT_WINDOW, description = "Results the --max-error-rate is taken over (default: ${DEFAULT-VALUE})")
+    int errorWindow;
+
+    @Option(names = "--max-errors", description = "Fail the job when a subtask has produced more error results than this (default: no limit)")
+    Long maxErrors;
+
+    /** The error-rate bound the flags ask for ({@link ErrorRateBound#none()} without them). */
+    public ErrorRateBound errorRateBound() {
+        if (maxErrorRate == null && maxErrors == null) return ErrorRateBound.none();
+        ErrorRateBound.Builder b = ErrorRateBound.builder().window(errorWindow);
+        if (maxErrorRate != null) b.maxErrorFraction(maxErrorRate);
+        if (maxErrors != null) b.maxErrors(maxErrors);
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--max-error-rate/--error-window/--max-errors: " + e.getMessage(), e);
+        }
+    }
+
     public InputMapping mapping() {
         return InputMapping.builder().idField(idColumn).textField(textColumn).passthroughFields(passthrough).build();
     }
@@ -86,7 +109,7 @@ public class ScoringOptions {
         }
         return ScoringSpec.builder().task(TaskKind.parse(task)).labels(labels).schemaJson(schemaJson).template(template)
                 .maxNewTokens(maxNewTokens).maxSequenceLength(maxSequenceLength).modelDir(dir).device(device).dtype(dtype).capacity(capacity)
-                .timeout(duration(timeout, "--timeout")).ordered(ordered).build();
+                .timeout(duration(timeout, "--timeout")).ordered(ordered).errorRateBound(errorRateBound()).build();
     }
 
     /** Parses {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}, or a plain number of milliseconds. */

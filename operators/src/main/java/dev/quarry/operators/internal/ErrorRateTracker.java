@@ -12,6 +12,7 @@ public final class ErrorRateTracker {
     private long seen;
     private int errorsInWindow;
     private long errors;
+    private String violation;
 
     public ErrorRateTracker(ErrorRateBound bound) {
         this.bound = bound;
@@ -25,6 +26,7 @@ public final class ErrorRateTracker {
      */
     public synchronized String record(ErrorKind kind, String recordId, String errorMessage) {
         if (bound.isNone()) return null;
+        if (violation != null) return violation; // sticky: later results report the first violation
         boolean counted = bound.counts(kind);
         seen++;
         if (counted) errors++;
@@ -35,14 +37,15 @@ public final class ErrorRateTracker {
             next = (next + 1) % ring.length;
         }
         String last = !counted ? "" : " Last error: " + kind.wireName() + ": "
-                + (errorMessage != null && errorMessage.contains(recordId) ? errorMessage : "record '" + recordId + "': " + errorMessage);
+                + (errorMessage != null && errorMessage.contains(recordId) ? errorMessage : "record '" + recordId + "': " + errorMessage)
+                + (errorMessage != null && errorMessage.endsWith(".") ? "" : ".");
         if (bound.maxErrors() >= 0 && errors > bound.maxErrors()) {
-            return String.format(Locale.ROOT, "error rate bound exceeded: %d error results (kinds %s) on this subtask, more than the allowed %d.%s",
+            return violation = String.format(Locale.ROOT, "error rate bound exceeded: %d error results (kinds %s) on this subtask, more than the allowed %d.%s",
                     errors, bound.kinds(), bound.maxErrors(), last);
         }
         if (bound.maxErrorFraction() >= 0 && seen >= ring.length
                 && errorsInWindow > bound.maxErrorFraction() * ring.length) {
-            return String.format(Locale.ROOT, "error rate bound exceeded: %d of the last %d results were errors (%.1f%% > %.1f%% allowed, kinds %s).%s",
+            return violation = String.format(Locale.ROOT, "error rate bound exceeded: %d of the last %d results were errors (%.1f%% > %.1f%% allowed, kinds %s).%s",
                     errorsInWindow, ring.length, 100.0 * errorsInWindow / ring.length, 100.0 * bound.maxErrorFraction(), bound.kinds(), last);
         }
         return null;

@@ -1,0 +1,66 @@
+package dev.quarry.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.connectors.InputMapping;
+import dev.quarry.jobs.cli.ScoringOptions;
+import dev.quarry.operators.ErrorRateBound;
+import dev.quarry.operators.ErrorRateExceededException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.ExceptionUtils;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The error-rate flags reach the inference operator: a bulk-score job over the bound fails with a clear message. */
+@Timeout(120)
+class ErrorRateBoundJobITCase {
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(BulkScoreJobITCase.conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    static ScoringOptions parse(Path model, String... extra) {
+        String[] base = {"--task", "summarize", "--model", model.toString()};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        return CommandLine.populateCommand(new ScoringOptions(), args);
+    }
+
+    @Test
+    void flagsBuildTheBound(@TempDir Path tmp) throws Exception {
+        Files.writeString(tmp.resolve("config.json"), "{}");
+        assertTrue(parse(tmp).spec().errorRateBound().isNone(), "no flags: errors never fail the job");
+        ErrorRateBound b = parse(tmp, "--max-error-rate", "0.25", "--error-window", "40").spec().errorRateBound();
+        assertEquals(0.25, b.maxErrorFraction());
+        assertEquals(40, b.window());
+        assertEquals(3, parse(tmp, "--max-errors", "3").spec().errorRateBound().maxErrors());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(tmp, "--max-error-rate", "1.5").spec());
+        assertTrue(e.getMessage().contains("--max-error-rate") && e.getMessage().contains("[0, 1)"), e.getMessage());
+    }
+
+    @Test
+    void bulkScoreOverTheBoundFailsWithAClearMessage(@TempDir Path tmp) throws Exception {
+        Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 200); // d5 has empty text -> empty_input
+        Files.writeString(tmp.resolve("config.json"), "{}");
+        ScoringSpec spec = parse(tmp, "--max-errors", "0").spec();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec).parallelism(1)
+                .restartAttempts(3).build();
+        FakeEngine.SUBMITTED.set(0);
+        Exception e = assertThrows(Exception.class, () -> BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false));
+        assertTrue(FakeEngine.SUBMITTED.get() <= 200, "not restarted: the bound is a non-recoverable failure (" + FakeEngine.SUBMITTED.get() + " submissions)");
+        Optional<ErrorRateExceededException> cause = ExceptionUtils.findThrowable(e, ErrorRateExceededException.class);
+        assertTrue(cause.isPresent(), "failed for another reason: " + ExceptionUtils.stringifyException(e));
+        String m = cause.get().getMessage();
+        assertTrue(m.contains("more than the allowed 0") && m.contains("Last error: empty_input: record d") && m.contains("text is empty"), m);
+    }
+}
