@@ -1,5 +1,6 @@
 package dev.quarry.jobs;
 
+import dev.quarry.connectors.kafka.KafkaTestBroker;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -20,10 +20,10 @@ import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
 /** A single-node in-JVM KRaft broker for tests, with produce / read-committed helpers. */
-final class KafkaTestBroker implements AutoCloseable {
+public final class KafkaTestBroker implements AutoCloseable {
     private final KafkaClusterTestKit cluster;
 
-    KafkaTestBroker() throws Exception {
+    public KafkaTestBroker() throws Exception {
         cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
                         .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
                 .setConfigProp("offsets.topic.replication.factor", "1")
@@ -36,11 +36,11 @@ final class KafkaTestBroker implements AutoCloseable {
         cluster.waitForReadyBrokers();
     }
 
-    String bootstrap() {
+    public String bootstrap() {
         return cluster.bootstrapServers();
     }
 
-    void createTopics(int partitions, String... names) throws Exception {
+    public void createTopics(int partitions, String... names) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap()))) {
             List<NewTopic> topics = new ArrayList<>();
             for (String n : names) topics.add(new NewTopic(n, partitions, (short) 1));
@@ -52,7 +52,7 @@ final class KafkaTestBroker implements AutoCloseable {
      * Writes the values (keys k0, k1, ...) in one Kafka transaction, retried as a whole if it fails (a
      * loaded 2-core machine can time out a send), so the topic holds each value exactly once.
      */
-    void produce(String topic, List<byte[]> values) {
+    public void produce(String topic, List<byte[]> values) {
         RuntimeException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             Properties p = new Properties();
@@ -83,7 +83,7 @@ final class KafkaTestBroker implements AutoCloseable {
     }
 
     /** All records of a topic visible to a consumer with the given isolation level. */
-    List<ConsumerRecord<byte[], byte[]>> readAll(String topic, String isolation) {
+    public List<ConsumerRecord<byte[], byte[]>> readAll(String topic, String isolation) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap());
         p.put("key.deserializer", ByteArrayDeserializer.class.getName());
