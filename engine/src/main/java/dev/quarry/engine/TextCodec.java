@@ -10,8 +10,13 @@ public interface TextCodec {
     /** Text of {@code ids}; special tokens are skipped. */
     String decode(int[] ids);
 
-    /** Renders messages with the Granite chat template, generation prompt appended. */
-    String applyChatTemplate(List<ChatMessage> messages);
+    /** Renders messages, tools and documents with the Granite chat template, generation prompt appended. */
+    String applyChatTemplate(ChatTemplateInput input);
+
+    /** Renders messages (no tools, no documents) with the Granite chat template, generation prompt appended. */
+    default String applyChatTemplate(List<ChatMessage> messages) {
+        return applyChatTemplate(ChatTemplateInput.of(messages));
+    }
 
     /** Id of {@code <|end_of_text|>}. */
     int eosTokenId();

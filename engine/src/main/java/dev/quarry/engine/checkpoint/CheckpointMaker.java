@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quarry.engine.internal.model.SyntheticWeights;
 import dev.quarry.engine.model.GraniteConfig;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -21,7 +22,8 @@ import java.util.SplittableRandom;
 /**
  * Writes a Hugging Face layout checkpoint with deterministic random weights for (preset, seed): config.json,
  * safetensors (f32 or bf16, optionally sharded with model.safetensors.index.json), a byte-level BPE
- * tokenizer.json with Granite's 28 special tokens, tokenizer_config.json and generation_config.json.
+ * tokenizer.json with Granite's 28 special tokens, tokenizer_config.json (with the Granite 4.0 jinja
+ * {@code chat_template}) and generation_config.json.
  */
 public final class CheckpointMaker {
     public static final String DTYPE_F32 = "f32";
@@ -41,6 +43,17 @@ public final class CheckpointMaker {
         "</tools>", "<documents>", "</documents>"};
 
     private CheckpointMaker() {}
+
+    /** Classpath resource of the Granite 4.0 chat template (jinja, spec §2.2) written into tokenizer_config.json. */
+    public static final String CHAT_TEMPLATE_RESOURCE = "granite-chat-template.jinja";
+
+    /** The jinja chat template that {@code GraniteTextCodec} renders natively (spec §2.2). */
+    public static String chatTemplate() throws IOException {
+        try (InputStream in = CheckpointMaker.class.getResourceAsStream(CHAT_TEMPLATE_RESOURCE)) {
+            if (in == null) throw new IOException("missing classpath resource " + CHAT_TEMPLATE_RESOURCE);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
 
     static boolean isSpecial(int i) {
         return i <= 1 || (i >= 8 && i <= 13) || i >= 20;
@@ -67,6 +80,7 @@ public final class CheckpointMaker {
         tc.put("unk_token", "<|unk|>");
         tc.put("model_max_length", c.maxPositionEmbeddings);
         tc.put("tokenizer_class", "GPT2Tokenizer");
+        tc.put("chat_template", chatTemplate());
         Files.writeString(out.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(tc));
         ObjectNode gc = JSON.createObjectNode();
         gc.put("bos_token_id", c.bosTokenId);

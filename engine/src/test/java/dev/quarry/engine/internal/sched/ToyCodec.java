@@ -1,6 +1,7 @@
 package dev.quarry.engine.internal.sched;
 
 import dev.quarry.engine.ChatMessage;
+import dev.quarry.engine.ChatTemplateInput;
 import dev.quarry.engine.TextCodec;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,8 @@ final class ToyCodec implements TextCodec {
     }
 
     @Override
-    public String applyChatTemplate(List<ChatMessage> messages) {
+    public String applyChatTemplate(ChatTemplateInput input) {
+        List<ChatMessage> messages = input.messages();
         StringBuilder sb = new StringBuilder();
         int start = 0;
         String sys = "You are a helpful assistant.";

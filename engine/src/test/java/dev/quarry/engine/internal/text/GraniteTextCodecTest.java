@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.engine.ChatMessage;
+import dev.quarry.engine.ChatTemplateInput;
+import dev.quarry.engine.ToolCall;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -29,6 +31,22 @@ class GraniteTextCodecTest {
                 + "<|start_of_role|>user<|end_of_role|>Q2<|end_of_text|>\n"
                 + "<|start_of_role|>assistant<|end_of_role|>", s);
         assertThrows(IllegalArgumentException.class, () -> GraniteTextCodec.render(List.of(new ChatMessage("robot", "x"))));
+    }
+
+    @Test
+    void toolCallsAndBlocksFollowTheSpec() {
+        var json = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        ChatMessage call = ChatMessage.assistant("", List.of(ToolCall.of("f", json.objectNode().put("x", 1)),
+                ToolCall.ofText("g", "{\"y\":2}")));
+        String s = GraniteTextCodec.render(ChatTemplateInput.of(List.of(ChatMessage.user("Q"), call, ChatMessage.tool("r")))
+                .withDocuments(List.of(json.objectNode().put("doc_id", 1).put("text", "é"))));
+        assertTrue(s.startsWith("<|start_of_role|>system<|end_of_role|>" + GraniteTextCodec.DOCS_PREFIX
+                + "\n{\"doc_id\": 1, \"text\": \"é\"}" + GraniteTextCodec.DOCS_SUFFIX + "<|end_of_text|>\n"), s);
+        assertTrue(s.contains("<|start_of_role|>assistant<|end_of_role|><tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": 1}}"
+                + "\n</tool_call>\n<tool_call>\n{\"name\": \"g\", \"arguments\": {\"y\":2}}\n</tool_call><|end_of_text|>\n"), s);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ChatMessage("user", "x", List.of(ToolCall.ofText("f", "{}"))));
+        assertTrue(e.getMessage().contains("user"));
     }
 
     @Test
