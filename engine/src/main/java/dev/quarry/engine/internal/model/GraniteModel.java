@@ -227,6 +227,7 @@ public final class GraniteModel implements AutoCloseable {
             st.kvLen = total;
         }
         for (NDArray a : ls.scope.retired) a.close();
+        st.commitStep(); // pooled states: replaced conv/SSM arrays are copied into their slots
         return logits;
     }
 

@@ -17,6 +17,15 @@ import java.util.List;
  * attention layer K and V with a per-row key mask, and each row's real token count. Arrays live in this
  * state's own {@link NDManager}; the K/V buffers have spare capacity (doubling) so a decode step writes
  * one column in place instead of copying the whole cache.
+ *
+ * <p>A <em>pooled</em> state ({@link #pool}) is a set of reusable slots: storage arrays with a row
+ * capacity, of which the first {@link #batchSize()} rows are active. The arrays the model reads and
+ * writes ({@link #conv}, {@link #ssm}, {@link #keys}, {@link #values}, {@link #keyMask}) are then views of
+ * those rows, so in-place updates (SSM {@code muli/addi}, K/V and mask {@code set}) land in the slots; a
+ * state array the model replaces during a step (the conv window, a prefilled SSM state) is copied into
+ * its slot at the end of the step ({@link #commitStep}). Rows join by {@link #appendRows} (copied into
+ * the next free slots) and leave by {@link #removeRow} (the last row moves into the hole): only the
+ * rows that change membership move, and no state array is reallocated per step.
  */
 public final class ModelState implements AutoCloseable {
     private static final int MIN_KV_CAPACITY = 16;
@@ -24,8 +33,21 @@ public final class ModelState implements AutoCloseable {
     final GraniteConfig config;
     final DataType dtype;
     final NDManager manager;
-    final int batch;
-    final int[] lengths;
+    /** Active rows. */
+    int batch;
+    /** Real tokens per row (length = allocated rows). */
+    int[] lengths;
+    /** Whether this is a slot pool (storage arrays below, views above). */
+    final boolean pooled;
+    /** Allocated rows (== batch unless pooled). */
+    int rows;
+    /** Pool storage ([rows, ...]); null unless pooled. */
+    NDArray[] sConv, sSsm, sKeys, sValues;
+    NDArray sMask;
+    /** K/V compactions done (pool; tests). */
+    int compactions;
+    /** The views currently handed out as conv/ssm (to detect arrays the model replaced in a step). */
+    NDArray[] vConv, vSsm;
     /** Per layer (null for attention layers): [B, K, conv_dim], model dtype, oldest first. */
     final NDArray[] conv;
     /** Per layer (null for attention layers): [B, nh, hd, ds], fp32. */
@@ -42,16 +64,205 @@ public final class ModelState implements AutoCloseable {
     private boolean closed;
 
     private ModelState(GraniteConfig config, DataType dtype, NDManager parent, int batch) {
+        this(config, dtype, parent, batch, false);
+    }
+
+    private ModelState(GraniteConfig config, DataType dtype, NDManager parent, int batch, boolean pooled) {
         this.config = config;
         this.dtype = dtype;
         this.manager = parent.newSubManager();
         this.batch = batch;
+        this.rows = batch;
+        this.pooled = pooled;
         this.lengths = new int[batch];
         int l = config.numHiddenLayers;
         conv = new NDArray[l];
         ssm = new NDArray[l];
         keys = new NDArray[l];
         values = new NDArray[l];
+    }
+
+    /**
+     * An empty slot pool of {@code rowCapacity} rows (0 active) for the model's shapes. Rows are added by
+     * {@link #appendRows}; the capacity doubles when more are appended than it holds.
+     */
+    public static ModelState pool(GraniteModel model, int rowCapacity) {
+        if (rowCapacity < 1) throw new IllegalArgumentException("row capacity must be >= 1, got " + rowCapacity);
+        GraniteConfig c = model.config();
+        ModelState s = new ModelState(c, model.dtype(), model.manager(), 0, true);
+        s.rows = rowCapacity;
+        s.lengths = new int[rowCapacity];
+        int l = c.numHiddenLayers;
+        s.sConv = new NDArray[l];
+        s.sSsm = new NDArray[l];
+        s.sKeys = new NDArray[l];
+        s.sValues = new NDArray[l];
+        s.vConv = new NDArray[l];
+        s.vSsm = new NDArray[l];
+        for (int i = 0; i < l; i++) {
+            if (c.layerType(i) == GraniteConfig.LayerType.MAMBA) {
+                s.sConv[i] = s.manager.zeros(new Shape(rowCapacity, c.mambaDConv, c.mambaConvDim()), s.dtype);
+                s.sSsm[i] = s.manager.zeros(new Shape(rowCapacity, c.mambaNHeads, c.mambaDHead, c.mambaDState), DataType.FLOAT32);
+            }
+        }
+        s.allocKv(0);
+        return s;
+    }
+
+    /** Allocated rows (slots); equals {@link #batchSize()} unless this is a pool. */
+    public int rowCapacity() { return rows; }
+
+    /** K/V columns allocated per row. */
+    public int kvCapacity() { return capacity; }
+
+    /** K/V columns in use (the same for all rows; each row's own columns are marked in the key mask). */
+    public int kvLength() { return kvLen; }
+
+    /** Re-creates the views of the first {@link #batch} rows of the pool storage. */
+    private void refreshViews() {
+        String active = ":" + batch;
+        for (int i = 0; i < conv.length; i++) {
+            if (sConv[i] != null) {
+                closeQuietly(conv[i]);
+                closeQuietly(ssm[i]);
+                conv[i] = vConv[i] = sConv[i].get(active);
+                ssm[i] = vSsm[i] = sSsm[i].get(active);
+            }
+            if (sKeys[i] != null) {
+                closeQuietly(keys[i]);
+                closeQuietly(values[i]);
+                keys[i] = sKeys[i].get(active);
+                values[i] = sValues[i].get(active);
+            }
+        }
+        closeQuietly(keyMask);
+        keyMask = sMask.get(active);
+    }
+
+    private static void closeQuietly(NDArray a) {
+        if (a != null) a.close();
+    }
+
+    /**
+     * End of a model step on a pooled state: conv / SSM arrays the model replaced (instead of updating in
+     * place) are copied into their slots and freed, so the model always sees views of the pool.
+     */
+    void commitStep() {
+        if (!pooled) return;
+        for (int i = 0; i < conv.length; i++) {
+            if (sConv[i] == null) continue;
+            if (conv[i] != vConv[i]) conv[i] = vConv[i] = writeBack(sConv[i], conv[i]);
+            if (ssm[i] != vSsm[i]) ssm[i] = vSsm[i] = writeBack(sSsm[i], ssm[i]);
+        }
+    }
+
+    /** Copies {@code fresh} into the active rows of {@code storage}, frees it, returns the new view. */
+    private NDArray writeBack(NDArray storage, NDArray fresh) {
+        NDArray view = storage.get(":" + batch);
+        view.attach(manager);
+        view.set(new NDIndex("..."), fresh);
+        fresh.close();
+        return view;
+    }
+
+    /**
+     * Copies every row of {@code src} into the next free slots (rows {@code batch .. batch+n-1}), growing
+     * the row capacity (doubling) or the K/V capacity when needed. {@code src} is left unchanged.
+     */
+    public void appendRows(ModelState src) {
+        if (!pooled) throw new IllegalStateException("appendRows needs a pooled state");
+        checkOpen();
+        src.checkOpen();
+        int n = src.batch;
+        if (n == 0) return;
+        int need = batch + n;
+        if (need > rows) growRows(Math.max(need, 2 * rows));
+        if (src.kvLen > capacity) ensureKvRoom(src.kvLen - kvLen);
+        NDIndex slots = new NDIndex(batch + ":" + need);
+        try (NDManager tmp = manager.newSubManager()) {
+            for (int i = 0; i < conv.length; i++) {
+                if (sConv[i] != null) {
+                    sConv[i].set(slots, src.conv[i]);
+                    sSsm[i].set(slots, src.ssm[i]);
+                }
+                if (sKeys[i] != null && src.kvLen > 0) {
+                    NDIndex cols = new NDIndex(batch + ":" + need + ", :, :" + src.kvLen);
+                    sKeys[i].set(cols, tmpGet(tmp, src.keys[i], new NDIndex(":, :, :" + src.kvLen)));
+                    sValues[i].set(cols, tmpGet(tmp, src.values[i], new NDIndex(":, :, :" + src.kvLen)));
+                }
+            }
+            if (capacity > 0) {
+                sMask.set(slots, tmp.zeros(new Shape(n, capacity), DataType.BOOLEAN));
+                if (src.kvLen > 0) {
+                    sMask.set(new NDIndex(batch + ":" + need + ", :" + src.kvLen),
+                            tmpGet(tmp, src.keyMask, new NDIndex(":, :" + src.kvLen)));
+                }
+            }
+        }
+        System.arraycopy(src.lengths, 0, lengths, batch, n);
+        kvLen = Math.max(kvLen, src.kvLen);
+        batch = need;
+        refreshViews();
+    }
+
+    /** Frees slot {@code row}: the last active row moves into it (in place); the active rows stay compact. */
+    public void removeRow(int row) {
+        if (!pooled) throw new IllegalStateException("removeRow needs a pooled state");
+        checkOpen();
+        if (row < 0 || row >= batch) throw new IndexOutOfBoundsException("row " + row + " of " + batch);
+        int last = batch - 1;
+        if (row != last) {
+            try (NDManager tmp = manager.newSubManager()) {
+                NDIndex to = new NDIndex(row);
+                for (int i = 0; i < conv.length; i++) {
+                    if (sConv[i] != null) {
+                        sConv[i].set(to, tmpGet(tmp, sConv[i], new NDIndex(last)));
+                        sSsm[i].set(to, tmpGet(tmp, sSsm[i], new NDIndex(last)));
+                    }
+                    if (sKeys[i] != null && kvLen > 0) {
+                        NDIndex cols = new NDIndex(row + ", :, :" + kvLen);
+                        sKeys[i].set(cols, tmpGet(tmp, sKeys[i], new NDIndex(last + ", :, :" + kvLen)));
+                        sValues[i].set(cols, tmpGet(tmp, sValues[i], new NDIndex(last + ", :, :" + kvLen)));
+                    }
+                }
+                if (capacity > 0) sMask.set(to, tmpGet(tmp, sMask, new NDIndex(last)));
+            }
+            lengths[row] = lengths[last];
+        }
+        lengths[last] = 0;
+        batch = last;
+        if (batch == 0) kvLen = 0; // every column is free again
+        refreshViews();
+    }
+
+    /** Grows the pool to {@code newRows} slots, copying the active rows. */
+    private void growRows(int newRows) {
+        NDIndex act = new NDIndex(":" + batch);
+        try (NDManager tmp = manager.newSubManager()) {
+            for (int i = 0; i < conv.length; i++) {
+                if (sConv[i] != null) {
+                    sConv[i] = regrow(tmp, sConv[i], newRows, act);
+                    sSsm[i] = regrow(tmp, sSsm[i], newRows, act);
+                }
+                if (sKeys[i] != null) {
+                    sKeys[i] = regrow(tmp, sKeys[i], newRows, act);
+                    sValues[i] = regrow(tmp, sValues[i], newRows, act);
+                }
+            }
+            sMask = regrow(tmp, sMask, newRows, act);
+        }
+        lengths = Arrays.copyOf(lengths, newRows);
+        rows = newRows;
+        refreshViews();
+    }
+
+    private NDArray regrow(NDManager tmp, NDArray old, int newRows, NDIndex act) {
+        long[] dims = old.getShape().getShape().clone();
+        dims[0] = newRows;
+        NDArray fresh = manager.zeros(new Shape(dims), old.getDataType());
+        if (batch > 0) fresh.set(act, tmpGet(tmp, old, act));
+        old.close();
+        return fresh;
     }
 
     static ModelState empty(GraniteConfig c, DataType dtype, NDManager parent, int batch) {
@@ -69,6 +280,18 @@ public final class ModelState implements AutoCloseable {
 
     private void allocKv(int cap) {
         capacity = cap;
+        if (pooled) {
+            sMask = manager.zeros(new Shape(rows, cap), DataType.BOOLEAN);
+            for (int i = 0; i < config.numHiddenLayers; i++) {
+                if (config.layerType(i) == GraniteConfig.LayerType.ATTENTION) {
+                    Shape s = new Shape(rows, config.numKeyValueHeads, cap, config.headDim());
+                    sKeys[i] = manager.zeros(s, dtype);
+                    sValues[i] = manager.zeros(s, dtype);
+                }
+            }
+            refreshViews();
+            return;
+        }
         keyMask = manager.zeros(new Shape(batch, cap), DataType.BOOLEAN);
         for (int i = 0; i < config.numHiddenLayers; i++) {
             if (config.layerType(i) == GraniteConfig.LayerType.ATTENTION) {
@@ -84,6 +307,14 @@ public final class ModelState implements AutoCloseable {
         int need = kvLen + extra;
         if (need <= capacity) return;
         int newCap = Math.max(need, Math.max(MIN_KV_CAPACITY, 2 * capacity));
+        if (pooled) {
+            // out of columns: first squeeze out the masked columns (rows that left, pads), then grow
+            // (doubling) only if the live rows still need more than half of the capacity
+            compactKv();
+            need = kvLen + extra;
+            if (need > capacity / 2) growPoolKv(Math.max(need, Math.max(MIN_KV_CAPACITY, 2 * capacity)));
+            return;
+        }
         NDArray oldMask = keyMask;
         NDArray[] oldK = keys.clone();
         NDArray[] oldV = values.clone();
@@ -109,6 +340,72 @@ public final class ModelState implements AutoCloseable {
         }
     }
 
+    /**
+     * Pool: moves each active row's real K/V columns to the left (their order kept) so that the used
+     * columns shrink to the longest row's token count; the key mask follows. Attention reads keys through
+     * the mask only (positions are per row, applied before caching), so this changes no result; it also
+     * gives every row the contiguous layout it would have alone.
+     */
+    void compactKv() {
+        if (!pooled || batch == 0 || kvLen == 0) {
+            if (pooled && batch == 0) kvLen = 0;
+            return;
+        }
+        int longest = 0;
+        for (int r = 0; r < batch; r++) longest = Math.max(longest, lengths[r]);
+        if (longest >= kvLen) return;
+        compactions++;
+        try (NDManager tmp = manager.newSubManager()) {
+            NDArray used = tmpGet(tmp, sMask, new NDIndex(":" + batch + ", :" + kvLen));
+            NDArray col = tmp.arange(0, kvLen, 1, DataType.INT64).reshape(1, kvLen);
+            // real columns first, in their order: sort by (masked ? kvLen : 0) + column
+            NDArray key = used.logicalNot().toType(DataType.INT64, false).mul(kvLen).add(col);
+            NDArray order = key.argSort(1, true).get(":, :" + longest); // [B, longest]
+            int nkv = config.numKeyValueHeads, hd = config.headDim();
+            NDArray idx = order.reshape(batch, 1, longest, 1).broadcast(new Shape(batch, nkv, longest, hd));
+            for (int i = 0; i < sKeys.length; i++) {
+                if (sKeys[i] == null) continue;
+                NDIndex act = new NDIndex(":" + batch + ", :, :" + kvLen);
+                NDArray k = tmpGet(tmp, sKeys[i], act).gather(idx, 2);
+                NDArray v = tmpGet(tmp, sValues[i], act).gather(idx, 2);
+                sKeys[i].set(new NDIndex(":" + batch + ", :, :" + longest), k);
+                sValues[i].set(new NDIndex(":" + batch + ", :, :" + longest), v);
+            }
+            long[] len = new long[batch];
+            for (int r = 0; r < batch; r++) len[r] = lengths[r];
+            NDArray fresh = col.lt(tmp.create(len).reshape(batch, 1)); // [B, kvLen]: the first lengths[r] columns
+            sMask.set(new NDIndex(":" + batch + ", :" + kvLen), fresh);
+        }
+        kvLen = longest;
+    }
+
+    /** Pool: new K/V storage of {@code newCap} columns for all slots, the active rows' used columns copied. */
+    private void growPoolKv(int newCap) {
+        NDArray oldMask = sMask;
+        NDArray[] oldK = sKeys.clone();
+        NDArray[] oldV = sValues.clone();
+        allocKv(newCap); // new storage + views
+        if (kvLen > 0 && batch > 0) {
+            NDIndex used = new NDIndex(":" + batch + ", :, :" + kvLen);
+            try (NDManager tmp = manager.newSubManager()) {
+                sMask.set(new NDIndex(":" + batch + ", :" + kvLen), tmpGet(tmp, oldMask, new NDIndex(":" + batch + ", :" + kvLen)));
+                for (int i = 0; i < sKeys.length; i++) {
+                    if (sKeys[i] != null) {
+                        sKeys[i].set(used, tmpGet(tmp, oldK[i], used));
+                        sValues[i].set(used, tmpGet(tmp, oldV[i], used));
+                    }
+                }
+            }
+        }
+        oldMask.close();
+        for (int i = 0; i < oldK.length; i++) {
+            if (oldK[i] != null) {
+                oldK[i].close();
+                oldV[i].close();
+            }
+        }
+    }
+
     private static NDArray tmpGet(NDManager tmp, NDArray a, NDIndex idx) {
         NDArray r = a.get(idx);
         r.attach(tmp);
@@ -120,8 +417,15 @@ public final class ModelState implements AutoCloseable {
     /** Real tokens held for {@code row}. */
     public int length(int row) { return lengths[row]; }
 
-    /** Bytes of all state arrays (K/V at their allocated capacity). */
+    /** Bytes of all state arrays (K/V at their allocated capacity; a pool counts all its slots). */
     public long bytes() {
+        if (pooled) {
+            long b = bytesOf(sMask);
+            for (int i = 0; i < conv.length; i++) {
+                b += bytesOf(sConv[i]) + bytesOf(sSsm[i]) + bytesOf(sKeys[i]) + bytesOf(sValues[i]);
+            }
+            return b;
+        }
         long b = bytesOf(keyMask);
         for (int i = 0; i < conv.length; i++) {
             b += bytesOf(conv[i]) + bytesOf(ssm[i]) + bytesOf(keys[i]) + bytesOf(values[i]);

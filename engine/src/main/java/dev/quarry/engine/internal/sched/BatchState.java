@@ -9,6 +9,15 @@ public interface BatchState extends AutoCloseable {
     /** A copy of those rows, in that order; a row may repeat (forking). */
     BatchState select(int[] rows);
 
+    /**
+     * Pools only ({@link StepModel#newPool}): copies every row of {@code src} into the next free slots
+     * (after the current rows, in order); {@code src} is unchanged.
+     */
+    void appendRows(BatchState src);
+
+    /** Pools only: removes row {@code row}; the last row moves into its slot (rows stay compact). */
+    void removeRow(int row);
+
     @Override
     void close();
 }

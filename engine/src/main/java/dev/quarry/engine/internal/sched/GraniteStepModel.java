@@ -34,6 +34,9 @@ public final class GraniteStepModel implements StepModel {
     }
 
     @Override
+    public BatchState newPool(int rowCapacity) { return new State(ModelState.pool(model, rowCapacity)); }
+
+    @Override
     public BatchState concat(List<BatchState> parts) {
         List<ModelState> s = new ArrayList<>(parts.size());
         for (BatchState p : parts) s.add(((State) p).state);
@@ -62,6 +65,12 @@ public final class GraniteStepModel implements StepModel {
 
         @Override
         public BatchState select(int[] rows) { return new State(state.select(rows)); }
+
+        @Override
+        public void appendRows(BatchState src) { state.appendRows(((State) src).state); }
+
+        @Override
+        public void removeRow(int row) { state.removeRow(row); }
 
         @Override
         public void close() { state.close(); }

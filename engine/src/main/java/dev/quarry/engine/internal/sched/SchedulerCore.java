@@ -447,13 +447,11 @@ public final class SchedulerCore implements AutoCloseable {
                 if (kept != null) {
                     List<Sequence> keptSeqs = new ArrayList<>();
                     for (int i : keep) keptSeqs.add(rows.get(i));
-                    if (activeState == null) {
-                        activeState = kept;
-                    } else {
-                        BatchState merged = model.concat(List.of(activeState, kept));
-                        activeState.close();
+                    try {
+                        if (activeState == null) activeState = model.newPool(initialSlots(keptSeqs.size()));
+                        activeState.appendRows(kept); // copied into free slots; the live rows do not move
+                    } finally {
                         kept.close();
-                        activeState = merged;
                     }
                     active.addAll(keptSeqs);
                 }
@@ -757,17 +755,27 @@ public final class SchedulerCore implements AutoCloseable {
         for (Sequence s : new ArrayList<>(seqs)) if (!s.future.isDone()) fail(s, ErrorKind.ENGINE_FAILURE, msg);
     }
 
-    /** Keeps only those active rows (indices into {@link #active}), selecting their state rows. */
+    /**
+     * Keeps only those active rows (indices into {@link #active}, ascending). Leaving rows are removed from
+     * the slot pool from the highest index down: each hole is refilled by the last row (in place), and
+     * {@link #active} mirrors the move, so only leaving rows' slots and the moved rows are touched.
+     */
     private void retain(List<Integer> keep) {
-        List<Sequence> next = new ArrayList<>(keep.size());
-        for (int i : keep) next.add(active.get(i));
-        for (int i = 0; i < active.size(); i++) if (!keep.contains(i)) release(active.get(i));
-        BatchState st = null;
-        if (!keep.isEmpty()) st = activeState.select(toArray(keep));
-        closeActiveState();
-        activeState = st;
-        active.clear();
-        active.addAll(next);
+        boolean[] stays = new boolean[active.size()];
+        for (int i : keep) stays[i] = true;
+        for (int i = active.size() - 1; i >= 0; i--) {
+            if (stays[i]) continue;
+            release(active.get(i));
+            int last = active.size() - 1;
+            if (activeState != null) activeState.removeRow(i);
+            active.set(i, active.get(last));
+            active.remove(last);
+        }
+    }
+
+    /** Slots of a new pool: enough for the first rows, at least 8, at most {@code maxActiveSequences} (it doubles when needed). */
+    private int initialSlots(int rows) {
+        return Math.max(rows, Math.min(opts.maxActiveSequences(), 8));
     }
 
     private void closeActiveState() {

@@ -22,6 +22,13 @@ public interface StepModel extends AutoCloseable {
     /** One token per row; fp32 logits [B, V]. */
     NDArray decode(NDManager step, int[] ids, BatchState state);
 
+    /**
+     * An empty slot pool (0 rows) with room for {@code rowCapacity} rows before it grows; rows join with
+     * {@link BatchState#appendRows} and leave with {@link BatchState#removeRow}, and steps update the
+     * slots in place.
+     */
+    BatchState newPool(int rowCapacity);
+
     /** Rows stacked in order. */
     BatchState concat(List<BatchState> parts);
 

@@ -41,6 +41,18 @@ final class ToyModel implements StepModel {
                 return new State(h.get(idx));
             }
         }
+        @Override public void appendRows(BatchState src) {
+            set(h.concat(((State) src).h, 0));
+        }
+        @Override public void removeRow(int row) {
+            int n = batchSize();
+            int[] keep = new int[n - 1];
+            for (int i = 0; i < n - 1; i++) keep[i] = i == row ? n - 1 : i;
+            try (NDManager t = manager.newSubManager()) {
+                NDArray idx = t.create(keep).toType(DataType.INT64, false);
+                set(n == 1 ? manager.zeros(new Shape(0, D)) : h.get(idx));
+            }
+        }
         @Override public void close() { m.close(); }
         void set(NDArray nh) { NDArray old = h; h = nh; h.attach(m); old.close(); }
     }
@@ -48,6 +60,8 @@ final class ToyModel implements StepModel {
     @Override public int vocabSize() { return V; }
 
     @Override public BatchState emptyState(int batch) { return new State(manager.zeros(new Shape(batch, D))); }
+
+    @Override public BatchState newPool(int rowCapacity) { return new State(manager.zeros(new Shape(0, D))); }
 
     private NDArray step(NDArray h, NDArray tok) {
         return h.matMul(a).add(e.get(tok)).tanh();
