@@ -120,15 +120,15 @@ public final class ModelBench {
         return 0;
     }
 
-    /** Bytes of all weights of a config at 4 bytes each (the compute dtype is fp32). */
+    /** Bytes of all weights of a config at 4 bytes each (fp32 model). */
     public static long weightBytes(GraniteConfig c) {
-        return SyntheticWeights.shapes(c).values().stream()
-                .mapToLong(s -> { long n = 4; for (long d : s) n *= d; return n; }).sum();
+        return GraniteModel.weightBytes(c, DataType.FLOAT32);
     }
 
     /**
-     * {@code ModelBench (CHECKPOINT_DIR | CONFIG_JSON) [prompt tokens] [decode tokens]}: a checkpoint directory
-     * is loaded from its safetensors files (load time included); a config.json gets synthetic weights.
+     * {@code ModelBench (CHECKPOINT_DIR | CONFIG_JSON) [prompt tokens] [decode tokens] [f32|bf16]}: a checkpoint
+     * directory is loaded from its safetensors files (load time included); a config.json gets synthetic weights.
+     * bf16 holds the linear weights in bf16 and runs the linears as bf16 matmuls (see docs/model.md).
      */
     public static void main(String[] args) throws IOException {
         System.setProperty("ai.djl.offline", "true");
@@ -137,15 +137,18 @@ public final class ModelBench {
         GraniteConfig c = GraniteConfig.load(dir ? p.resolve("config.json") : p);
         int prompt = args.length > 1 ? Integer.parseInt(args[1]) : DEFAULT_PROMPT_TOKENS;
         int decode = args.length > 2 ? Integer.parseInt(args[2]) : DEFAULT_DECODE_TOKENS;
+        DataType dtype = args.length > 3 && args[3].equals("bf16") ? DataType.BFLOAT16 : DataType.FLOAT32;
         Supplier<GraniteModel> loader = () -> {
             try {
-                return dir ? GraniteModel.load(p, Device.cpu(), DataType.FLOAT32)
-                        : GraniteModel.load(c, new SyntheticWeights(c), Device.cpu(), DataType.FLOAT32);
+                return dir ? GraniteModel.load(p, Device.cpu(), dtype)
+                        : GraniteModel.load(c, new SyntheticWeights(c), Device.cpu(), dtype);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         };
-        Result r = run(loader, weightBytes(c), prompt, decode);
+        Result r = run(loader, GraniteModel.weightBytes(c, dtype), prompt, decode);
+        System.out.println("dtype=" + (dtype == DataType.BFLOAT16 ? "bf16" : "f32") + " torch_threads="
+                + ai.djl.pytorch.jni.JniUtils.getNumThreads());
         System.out.println(r.table());
     }
 }

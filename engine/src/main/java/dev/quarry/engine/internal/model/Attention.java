@@ -18,13 +18,16 @@ final class Attention {
     private final int layer, nq, nkv, hd;
     private final float scale;
     private final DataType dtype;
+    /** Set when linear weights are bf16. */
+    private final Bf16 bf;
     /** [q_proj; k_proj; v_proj]^T fused once at load, contiguous: [H, (nq + 2*nkv)*hd], one matMul per step. */
     private final NDArray qkvT;
     /** o_proj^T: [nq*hd, H] contiguous. */
     private final NDArray oT;
 
-    Attention(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
+    Attention(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf) {
         this.layer = layer;
+        this.bf = bf;
         this.dtype = dtype;
         nq = c.numAttentionHeads;
         nkv = c.numKeyValueHeads;
@@ -35,11 +38,11 @@ final class Attention {
         NDArray q = w.get(m, p + "q_proj.weight", false); // [nq*hd, H]
         NDArray k = w.get(m, p + "k_proj.weight", false); // [nkv*hd, H]
         NDArray v = w.get(m, p + "v_proj.weight", false); // [nkv*hd, H]
-        qkvT = Ops.transposedCopy(q.concat(k, 0).concat(v, 0));
+        qkvT = Ops.linearT(q.concat(k, 0).concat(v, 0), bf);
         q.close();
         k.close();
         v.close();
-        oT = Ops.transposedCopy(w.get(m, p + "o_proj.weight", false));
+        oT = Ops.linearT(w.get(m, p + "o_proj.weight", false), bf);
     }
 
     /**
@@ -50,7 +53,7 @@ final class Attention {
     NDArray forward(NDArray u, StepContext ctx, ModelState st) {
         long b = u.getShape().get(0);
         int t = (int) u.getShape().get(1);
-        NDArray qkv = u.matMul(qkvT);
+        NDArray qkv = Ops.linear(u, qkvT, bf);
         int qw = nq * hd, kw = nkv * hd;
         NDArray q = qkv.get("..., :" + qw).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
         NDArray k = qkv.get("..., " + qw + ":" + (qw + kw)).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
@@ -71,7 +74,7 @@ final class Attention {
         scores = Ops.where(ctx.allowed, scores, ctx.fill);
         NDArray probs = scores.softmax(-1).toType(dtype, false).reshape(b, nkv, (long) rep * t, total);
         NDArray o = probs.matMul(vv).reshape(b, nq, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) nq * hd);
-        return o.matMul(oT);
+        return Ops.linear(o, oT, bf);
     }
 
     private static NDArray rope(NDArray x, StepContext ctx) {

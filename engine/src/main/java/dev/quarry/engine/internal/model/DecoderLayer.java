@@ -15,20 +15,20 @@ final class DecoderLayer {
     private final SharedMlp shared;
     private final float residual;
 
-    DecoderLayer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
+    DecoderLayer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf) {
         String p = "model.layers." + layer + ".";
         inputNorm = new RmsNorm(w.get(m, p + "input_layernorm.weight", false), c.rmsNormEps);
         postNorm = new RmsNorm(w.get(m, p + "post_attention_layernorm.weight", false), c.rmsNormEps);
         if (c.layerType(layer) == GraniteConfig.LayerType.MAMBA) {
-            mamba = new MambaMixer(c, layer, m, w, dtype);
+            mamba = new MambaMixer(c, layer, m, w, dtype, bf);
             attention = null;
         } else {
             mamba = null;
-            attention = new Attention(c, layer, m, w, dtype);
+            attention = new Attention(c, layer, m, w, dtype, bf);
         }
-        moe = c.hasMoe() ? new MoE(c, layer, m, w, dtype) : null;
+        moe = c.hasMoe() ? new MoE(c, layer, m, w, dtype, bf) : null;
         shared = new SharedMlp(w.get(m, p + "shared_mlp.input_linear.weight", false),
-                w.get(m, p + "shared_mlp.output_linear.weight", false));
+                w.get(m, p + "shared_mlp.output_linear.weight", false), bf);
         residual = (float) c.residualMultiplier;
     }
 

@@ -25,6 +25,8 @@ public final class GraniteModel implements AutoCloseable {
     /** The dtype the caller asked for. */
     private final DataType requested;
     private final NDManager manager;
+    /** bf16 linear weights (requested dtype bf16), or null for fp32. */
+    private final Bf16 bf;
     /** embed_tokens: [V, H] when untied; null when tied (then rows are gathered as columns of lmT). */
     private final NDArray embed;
     /** lm_head^T: [H, V] contiguous; when tied it is the only copy of the embedding. */
@@ -45,18 +47,19 @@ public final class GraniteModel implements AutoCloseable {
         this.dtype = computeType(requested);
         this.manager = NDManager.newBaseManager(device);
         try {
+            bf = requested == DataType.BFLOAT16 ? new Bf16(manager) : null;
             NDArray e = w.get(manager, "model.embed_tokens.weight", false);
             if (c.tieWordEmbeddings) {
                 embed = null;
-                lmT = Ops.transposedCopy(e);
+                lmT = Ops.linearT(e, bf);
             } else {
-                embed = e.duplicate(); // owned copy (the source may be a mapped file)
+                embed = e.duplicate(); // owned fp32 copy (the source may be a mapped file)
                 e.close();
-                lmT = Ops.transposedCopy(w.get(manager, "lm_head.weight", false));
+                lmT = Ops.linearT(w.get(manager, "lm_head.weight", false), bf);
             }
             finalNorm = new RmsNorm(w.get(manager, "model.norm.weight", false), c.rmsNormEps);
             layers = new DecoderLayer[c.numHiddenLayers];
-            for (int i = 0; i < layers.length; i++) layers[i] = new DecoderLayer(c, i, manager, w, dtype);
+            for (int i = 0; i < layers.length; i++) layers[i] = new DecoderLayer(c, i, manager, w, dtype, bf);
             if (c.useRope()) {
                 int hd = c.headDim();
                 NDArray j = manager.arange(0, hd / 2, 1, DataType.FLOAT32);
@@ -91,17 +94,17 @@ public final class GraniteModel implements AutoCloseable {
 
     public GraniteConfig config() { return config; }
 
-    /** The dtype activations and weights are held in (fp32; see {@link #computeType}). */
+    /** The dtype activations are held in (fp32; see {@link #computeType}). */
     public DataType dtype() { return dtype; }
 
     /** The dtype asked for at load. */
     public DataType requestedDtype() { return requested; }
 
     /**
-     * The compute dtype for a requested dtype. DJL 0.35's PyTorch 2.7.1 JNI aborts the JVM natively on any
-     * BFLOAT16 tensor (creating, zeros, casting), so bf16 is served by widening the bf16 weights exactly to
-     * fp32 and computing in fp32 (which the spec allows everywhere; results differ from a pure-bf16 run only
-     * by bf16 rounding of activations). The bf16 code paths (casts before linears) stay in place.
+     * The activation dtype for a requested dtype: always fp32. With bf16 requested, the linear weights (and the
+     * tied embedding / lm_head) are held in bf16 and every linear is a bf16 matmul whose inputs are rounded to
+     * bf16 and whose output is widened to fp32 at once (autocast style, see {@link Bf16}); the residual stream,
+     * norms, SSM, softmaxes and logits stay fp32.
      */
     public static DataType computeType(DataType requested) {
         return DataType.FLOAT32;
@@ -169,6 +172,7 @@ public final class GraniteModel implements AutoCloseable {
         DecoderLayer.Step ls = new DecoderLayer.Step();
         NDArray logits;
         try (NDManager sub = step.newSubManager()) {
+            if (bf != null) bf.beginStep(sub);
             st.keyMask.tempAttach(sub);
             NDArray mask = sub.create(maskArr, new Shape(b, t));
             int start = st.kvLen;
@@ -203,6 +207,7 @@ public final class GraniteModel implements AutoCloseable {
             } else {
                 NDArray cols = lmT.get(new NDIndex(":, {}", sub.create(tokens))); // [H, B*T]
                 cols.attach(sub);
+                if (bf != null) cols = cols.toType(DataType.FLOAT32, false);
                 h = cols.transpose();
             }
             h.attach(sub);
@@ -222,9 +227,11 @@ public final class GraniteModel implements AutoCloseable {
                 h = out;
             }
             NDArray last = t == 1 ? h.reshape(b, config.hiddenSize) : h.get(":, -1, :");
-            logits = finalNorm.forward(last).matMul(lmT).toType(DataType.FLOAT32, false).div(logitsScaling);
+            logits = Ops.linear(finalNorm.forward(last), lmT, bf).toType(DataType.FLOAT32, false).div(logitsScaling);
             logits.attach(step);
             st.kvLen = total;
+        } finally {
+            if (bf != null) bf.endStep();
         }
         for (NDArray a : ls.scope.retired) a.close();
         st.commitStep(); // pooled states: replaced conv/SSM arrays are copied into their slots
@@ -260,15 +267,27 @@ public final class GraniteModel implements AutoCloseable {
         return b;
     }
 
-    /** Bytes of the checkpoint weights as held by this model (each tensor once, in the compute dtype). */
+    /** Bytes of the checkpoint weights as held by this model (each tensor once; linears in bf16 when requested). */
     public long weightBytes() {
+        return weightBytes(config, requested);
+    }
+
+    /** {@link #weightBytes()} of a model of {@code c} loaded with {@code requested}, without loading it. */
+    public static long weightBytes(GraniteConfig c, DataType requested) {
         long n = 0;
-        for (long[] shape : SyntheticWeights.shapes(config).values()) {
+        for (var en : SyntheticWeights.shapes(c).entrySet()) {
             long e = 1;
-            for (long d : shape) e *= d;
-            n += e;
+            for (long d : en.getValue()) e *= d;
+            n += e * (requested == DataType.BFLOAT16 && heldInBf16(c, en.getKey()) ? 2 : 4);
         }
-        return n * dtype.getNumOfBytes();
+        return n;
+    }
+
+    /** Whether a checkpoint tensor is held in bf16 by a bf16 model: the linear weights and the tied embedding. */
+    static boolean heldInBf16(GraniteConfig c, String name) {
+        if (name.equals("model.embed_tokens.weight")) return c.tieWordEmbeddings;
+        return name.equals("lm_head.weight") || name.endsWith("_proj.weight") || name.contains(".shared_mlp.")
+                || name.endsWith("block_sparse_moe.input_linear.weight") || name.endsWith("block_sparse_moe.output_linear.weight");
     }
 
     NDManager manager() { return manager; }

@@ -21,6 +21,8 @@ final class MambaMixer {
     private final float eps;
     private final double dtMin, dtMax;
     private final DataType dtype;
+    /** Set when linear weights are bf16. */
+    private final Bf16 bf;
     /** in_proj^T: [H, 2*d_inner + 2*ng*ds + nh] contiguous (from [proj, H]). */
     private final NDArray inT;
     /** conv1d weight per tap k: K arrays of [conv_dim] (from [conv_dim, 1, K]). */
@@ -42,8 +44,9 @@ final class MambaMixer {
     /** out_proj^T: [d_inner, H] contiguous (from [H, d_inner]). */
     private final NDArray outT;
 
-    MambaMixer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
+    MambaMixer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf) {
         this.layer = layer;
+        this.bf = bf;
         this.dtype = dtype;
         dInner = c.mambaDInner();
         convDim = c.mambaConvDim();
@@ -57,7 +60,7 @@ final class MambaMixer {
         dtMin = c.timeStepLimitMin;
         dtMax = c.timeStepLimitMax;
         String p = "model.layers." + layer + ".mamba.";
-        inT = Ops.transposedCopy(w.get(m, p + "in_proj.weight", false));
+        inT = Ops.linearT(w.get(m, p + "in_proj.weight", false), bf);
         NDArray cw = w.get(m, p + "conv1d.weight", false); // [conv_dim, 1, K]
         convKC = cw.reshape(convDim, k).transpose().flatten().reshape(k, convDim); // [K, conv_dim] contiguous
         cw.close();
@@ -73,7 +76,7 @@ final class MambaMixer {
         d4 = d.reshape(nh, 1, 1, 1);
         a3 = a.reshape(nh, 1, 1);
         normWeight = w.get(m, p + "norm.weight", false);
-        outT = Ops.transposedCopy(w.get(m, p + "out_proj.weight", false));
+        outT = Ops.linearT(w.get(m, p + "out_proj.weight", false), bf);
         if (c.mambaProjBias) {
             throw new IllegalArgumentException("mamba_proj_bias=true is not supported");
         }
@@ -95,7 +98,7 @@ final class MambaMixer {
         int t = (int) u.getShape().get(1);
         NDArray zeroU = sm.zeros(new Shape(1), u.getDataType());
         u = Ops.where(mask3, u, zeroU);
-        NDArray p = u.matMul(inT);
+        NDArray p = Ops.linear(u, inT, bf);
         NDArray z = p.get("..., :" + dInner);
         NDArray xbc = p.get("..., " + dInner + ":" + (dInner + convDim));
         NDArray dtRaw = p.get("..., " + (dInner + convDim) + ":");
@@ -188,7 +191,7 @@ final class MambaMixer {
      */
     NDArray decode(NDArray u, ModelState st, StepScope scope) {
         long b = u.getShape().get(0);
-        NDArray p = u.matMul(inT).reshape(b, -1);
+        NDArray p = Ops.linear(u, inT, bf).reshape(b, -1);
         NDArray z = p.get(":, :" + dInner);
         NDArray xbc = p.get(":, " + dInner + ":" + (dInner + convDim));
         NDArray dtRaw = p.get(":, " + (dInner + convDim) + ":");
@@ -210,7 +213,7 @@ final class MambaMixer {
     /** Gated RMSNorm in fp32 (gate before the norm), cast to the model dtype, times weight, out_proj. */
     private NDArray gatedOut(NDArray y, NDArray z) {
         NDArray g = y.mul(SharedMlp.silu(z.toType(DataType.FLOAT32, false)));
-        return RmsNorm.normalize(g, eps).toType(dtype, false).mul(normWeight).matMul(outT);
+        return Ops.linear(RmsNorm.normalize(g, eps).toType(dtype, false).mul(normWeight), outT, bf);
     }
 
     /** [B, T, ng*ds] -> fp32 [B, T, nh, ds] (each group repeated for its heads). */

@@ -15,6 +15,8 @@ import dev.quarry.engine.model.GraniteConfig;
 final class MoE {
     private final int e, topK, inter;
     private final DataType dtype;
+    /** Set when expert weights are bf16 (the router stays fp32). */
+    private final Bf16 bf;
     /** router.layer^T: [H, E] contiguous. */
     private final NDArray routerT;
     /** Per expert input_linear[e]^T: [H, 2I] (contiguous slices of a transposed copy of [E, 2I, H]). */
@@ -22,15 +24,16 @@ final class MoE {
     /** Per expert output_linear[e]^T: [I, H] (contiguous slices of a transposed copy of [E, H, I]). */
     private final NDArray[] outT;
 
-    MoE(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype) {
+    MoE(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf) {
         this.dtype = dtype;
+        this.bf = bf;
         e = c.numLocalExperts;
         topK = c.numExpertsPerTok;
         inter = c.intermediateSize;
         String p = "model.layers." + layer + ".block_sparse_moe.";
         routerT = Ops.transposedCopy(w.get(m, p + "router.layer.weight", false));
-        NDArray in = Ops.transposedCopy3(w.get(m, p + "input_linear.weight", false));
-        NDArray out = Ops.transposedCopy3(w.get(m, p + "output_linear.weight", false));
+        NDArray in = Ops.linearT3(w.get(m, p + "input_linear.weight", false), bf);
+        NDArray out = Ops.linearT3(w.get(m, p + "output_linear.weight", false), bf);
         inT = new NDArray[e];
         outT = new NDArray[e];
         for (int i = 0; i < e; i++) {
@@ -61,7 +64,7 @@ final class MoE {
             long cnt = counts[i];
             if (cnt == 0) continue;
             NDArray blk = xs.get(off + ":" + (off + cnt));
-            blocks.add(SharedMlp.gated(blk.matMul(inT[i]), inter).matMul(outT[i]));
+            blocks.add(Ops.linear(SharedMlp.gated(Ops.linear(blk, inT[i], bf), inter), outT[i], bf));
             off += cnt;
         }
         NDArray ys = blocks.size() == 1 ? blocks.get(0) : ai.djl.ndarray.NDArrays.concat(blocks, 0);

@@ -9,15 +9,17 @@ final class SharedMlp {
     /** output_linear^T: [S, H] contiguous (from [H, S]). */
     private final NDArray outT;
     private final int s;
+    private final Bf16 bf;
 
-    SharedMlp(NDArray inputLinear, NDArray outputLinear) {
+    SharedMlp(NDArray inputLinear, NDArray outputLinear, Bf16 bf) {
         this.s = (int) outputLinear.getShape().get(1);
-        this.inT = Ops.transposedCopy(inputLinear);
-        this.outT = Ops.transposedCopy(outputLinear);
+        this.bf = bf;
+        this.inT = Ops.linearT(inputLinear, bf);
+        this.outT = Ops.linearT(outputLinear, bf);
     }
 
     NDArray forward(NDArray x) {
-        return gated(x.matMul(inT), s).matMul(outT);
+        return Ops.linear(gated(Ops.linear(x, inT, bf), s), outT, bf);
     }
 
     /** silu(p[..., :w]) * p[..., w:]. */

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Goldens on checkpoints written by {@link CheckpointMaker} (= {@code quarry make-checkpoint}), regenerated
  * here in-process (deterministic) and compared with transformers' outputs on the same files
  * (make_goldens.py --java-cp): f32 logits within 1e-4 relative and greedy ids identical; bf16 (transformers
- * computes in bf16, Quarry in fp32 on the same bf16 weights) within 5 % and the same next token.
+ * computes in bf16, Quarry its linears in bf16 and the rest in fp32) within 5 % and the same next token.
  */
 class MakerGoldenTest {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -175,7 +175,43 @@ class ModelInvariantsTest {
             float[] a16 = row(l16, 0), a32 = row(l32, 0);
             for (int i = 0; i < a16.length; i++) differs |= a16[i] != a32[i];
             assertTrue(differs, "bf16-rounded weights must change the logits a little");
+            assertEquals(bf.weightBytes(), GraniteModel.weightBytes(c, DataType.BFLOAT16));
+            assertTrue(bf.weightBytes() < 0.75 * model.weightBytes(), "bf16 linear weights take half the bytes");
         }
+    }
+
+    /**
+     * bf16 is computed, not only stored: the same bf16-rounded weights run through fp32 linears (requested f32)
+     * give close but different logits, because the bf16 model rounds each linear's input to bf16.
+     */
+    @Test
+    void bf16LinearsRoundTheirInputs() {
+        GraniteConfig c = RandomWeights.tiny(true, true);
+        int[][] prompts = {ids(42, 9), ids(43, 3)};
+        try (GraniteModel bf = GraniteModel.load(c, new RandomWeights(c, 7, DataType.BFLOAT16), Device.cpu(), DataType.BFLOAT16);
+                GraniteModel wide = GraniteModel.load(c, new RandomWeights(c, 7, DataType.BFLOAT16), Device.cpu(), DataType.FLOAT32);
+                ModelState sb = bf.emptyState(2);
+                ModelState sw = wide.emptyState(2);
+                NDManager step = root.newSubManager()) {
+            NDArray lb = bf.prefill(step, prompts, sb);
+            NDArray lw = wide.prefill(step, prompts, sw);
+            for (int i = 0; i < 3; i++) {
+                for (int r = 0; r < 2; r++) close(row(lw, r), row(lb, r), 0.05, "bf16 vs widened, step " + i + " row " + r);
+                boolean differs = false;
+                float[] a = row(lb, 0), b = row(lw, 0);
+                for (int j = 0; j < a.length; j++) differs |= a[j] != b[j];
+                assertTrue(differs, "bf16 matmuls must round (step " + i + ")");
+                int[] next = {argmax(row(lw, 0)), argmax(row(lw, 1))};
+                lb = bf.decode(step, next, sb);
+                lw = wide.decode(step, next, sw);
+            }
+        }
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
     }
 
     @Test
