@@ -250,6 +250,87 @@ class GraniteEngineTest {
         assertTrue(worst <= tol, what + ": max |diff| " + worst);
     }
 
+    // ------------------------------------------------------------------ chunked prefill
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-hybrid", "tiny-rope"})
+    void chunkedPrefillEqualsUnchunked(String preset) throws Exception {
+        Random r = new Random(77);
+        int[] lengths = {150, 5, 97, 33, 17};
+        List<GenerationRequest> reqs = new ArrayList<>();
+        for (int i = 0; i < lengths.length; i++) {
+            int[] p = ids(r, lengths[i]);
+            // maxNewTokens 1: logitsLast are the prefill logits; 9: after decoding on the chunk-built state
+            if (i < 2) reqs.add(new GenerationRequest("p" + i, p, SamplingParams.builder().maxNewTokens(1).build(), true));
+            reqs.add(new GenerationRequest("d" + i, p, SamplingParams.builder().maxNewTokens(9).ignoreEos(true).build(), true));
+        }
+        SummarizeTask sum = SummarizeTask.builder().sampling(SamplingParams.builder().maxNewTokens(6).ignoreEos(true).build()).build();
+        ClassifyTask cls = ClassifyTask.builder().label("short").label("long").build();
+        List<TaskInput> records = List.of(TaskInput.of("t0", "word ".repeat(24)), TaskInput.of("t1", "tiny"));
+        List<List<Object>> results = new ArrayList<>();
+        long[] stepCounts = new long[2];
+        int[] chunks = {4096, 24};
+        for (int run = 0; run < 2; run++) {
+            try (Engine e = open(preset, BatchingOptions.builder().maxPrefillTokens(chunks[run]).build())) {
+                List<CompletableFuture<?>> fs = new ArrayList<>();
+                for (GenerationRequest q : reqs) fs.add(e.generate(q));
+                for (TaskInput in : records) {
+                    fs.add(e.submit(sum, in));
+                    fs.add(e.submit(cls, in));
+                }
+                List<Object> out = new ArrayList<>();
+                for (CompletableFuture<?> f : fs) out.add(get(f));
+                results.add(out);
+                stepCounts[run] = e.stats().stepCount();
+                assertEquals(2, ((GraniteEngine) e).cachedPrefixes(), "each task prefix prefilled once");
+            }
+        }
+        assertTrue(stepCounts[1] > stepCounts[0] + 10, "prompts were prefilled in chunks: " + Arrays.toString(stepCounts));
+        for (int i = 0; i < results.get(0).size(); i++) {
+            Object a = results.get(0).get(i), b = results.get(1).get(i);
+            if (a instanceof GenerationResult ga) {
+                GenerationResult gb = (GenerationResult) b;
+                String what = preset + " " + ga.id() + " (prompt " + ga.promptTokens() + ")";
+                assertNull(gb.error(), what);
+                assertArrayEquals(ga.ids(), gb.ids(), what);
+                assertArrayEquals(ga.logitsLast(), gb.logitsLast(), 1e-3f, what);
+            } else {
+                TaskResult ta = (TaskResult) a, tb = (TaskResult) b;
+                assertNull(tb.error(), ta.id());
+                assertEquals(ta.text(), tb.text(), ta.id());
+                assertEquals(ta.label(), tb.label(), ta.id());
+                if (ta.probabilities() != null) {
+                    for (var en : ta.probabilities().entrySet()) assertEquals(en.getValue(), tb.probabilities().get(en.getKey()), 1e-4);
+                }
+            }
+        }
+    }
+
+    @Test
+    void decodeOfOthersGoesOnWhileALongPromptIsPrefilledInChunks() throws Exception {
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (Engine e = open("tiny-hybrid", BatchingOptions.builder().maxPrefillTokens(16).build())) {
+            ((GraniteEngine) e).setFaultInjector(events::add);
+            CompletableFuture<GenerationResult> running = e.generate(new GenerationRequest("s", new int[] {7, 8, 9},
+                    SamplingParams.builder().maxNewTokens(3000).ignoreEos(true).build(), false));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!events.contains("s") && System.nanoTime() < until) Thread.sleep(1);
+            events.add("MARK");
+            GenerationResult longOne = get(e.generate(new GenerationRequest("L", ids(new Random(3), 400),
+                    SamplingParams.builder().maxNewTokens(2).ignoreEos(true).build(), false)));
+            assertNull(longOne.error());
+            assertEquals(2, longOne.ids().length);
+            running.cancel(true);
+            List<String> seen;
+            synchronized (events) { seen = new ArrayList<>(events); }
+            int mark = seen.indexOf("MARK"), first = seen.indexOf("L");
+            assertTrue(mark >= 0 && first > mark, seen.toString());
+            long during = seen.subList(mark, first).stream().filter("s"::equals).count();
+            // 400 tokens at 16 per iteration = 25 iterations, each with a decode step of the running sequence
+            assertTrue(during >= 20, "decode steps of the running sequence while the long prompt was prefilled: " + during);
+        }
+    }
+
     // ------------------------------------------------------------------ (c) classify
 
     @Test

@@ -79,6 +79,8 @@ public final class SchedulerCore implements AutoCloseable {
     // scheduler-thread state
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> active = new ArrayList<>();
+    /** Admitted prompts longer than maxPrefillTokens, prefilled a chunk per iteration (arrival order). */
+    private final List<Sequence> chunking = new ArrayList<>();
     private BatchState activeState;
     private long reservedBytes;
     private final LinkedHashMap<PrefixKey, BatchState> prefixCache = new LinkedHashMap<>(16, 0.75f, true);
@@ -331,6 +333,9 @@ public final class SchedulerCore implements AutoCloseable {
             } catch (Throwable t) {
                 LOG.error("scheduler iteration failed; failing the active sequences", t);
                 failAll(active, "scheduler failure: " + t);
+                failAll(chunking, "scheduler failure: " + t);
+                chunking.forEach(SchedulerCore::dropPartial);
+                chunking.clear();
                 active.clear();
                 closeActiveState();
             }
@@ -339,7 +344,7 @@ public final class SchedulerCore implements AutoCloseable {
     }
 
     private void iterate() throws InterruptedException {
-        if (active.isEmpty() && waiting.isEmpty()) {
+        if (active.isEmpty() && waiting.isEmpty() && chunking.isEmpty()) {
             Sequence s = queue.poll(IDLE_POLL_MS, TimeUnit.MILLISECONDS);
             if (s == null) return;
             waiting.add(s);
@@ -347,12 +352,14 @@ public final class SchedulerCore implements AutoCloseable {
         queue.drainTo(waiting);
         long now = System.nanoTime();
         dropFinishedWaiting(now);
+        dropFinishedChunking(now);
         dropFinishedActive(now);
-        List<Sequence> admitted = admit();
+        int used = chunkStep(opts.maxPrefillTokens()); // long prompts admitted earlier go first
+        List<Sequence> admitted = admit(opts.maxPrefillTokens() - used);
         waitingSize = waiting.size();
         if (!admitted.isEmpty()) prefillArrivals(admitted);
         if (!active.isEmpty()) decodeStep();
-        activeCount = active.size();
+        activeCount = active.size() + chunking.size();
         stateBytes = activeState == null ? 0 : activeState.bytes();
     }
 
@@ -361,6 +368,14 @@ public final class SchedulerCore implements AutoCloseable {
             Sequence s = it.next();
             if (s.future.isDone()) { it.remove(); continue; }
             if (now > s.deadlineNanos) { it.remove(); completeTimeout(s); }
+        }
+    }
+
+    private void dropFinishedChunking(long now) {
+        for (var it = chunking.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.future.isDone()) { it.remove(); dropPartial(s); release(s); continue; }
+            if (now > s.deadlineNanos) { it.remove(); dropPartial(s); completeTimeout(s); }
         }
     }
 
@@ -376,21 +391,31 @@ public final class SchedulerCore implements AutoCloseable {
         if (changed) retain(keep);
     }
 
-    private List<Sequence> admit() {
+    /**
+     * Admits waiting requests in arrival order while the budgets hold. A prompt longer than
+     * {@code maxPrefillTokens} goes to {@link #chunking} (prefilled over the next iterations); the others
+     * are returned, to be prefilled together now within {@code budget} tokens (the first one always fits).
+     */
+    private List<Sequence> admit(int budget) {
         List<Sequence> out = new ArrayList<>();
         int prefillTokens = 0;
         while (!waiting.isEmpty()) {
             Sequence s = waiting.peek();
-            int rows = 1;
-            if (active.size() + out.size() + rows > opts.maxActiveSequences() && !(active.isEmpty() && out.isEmpty())) break;
-            if (reservedBytes + s.reservedBytes > opts.stateBudgetBytes() && !(active.isEmpty() && out.isEmpty())) break;
+            int live = active.size() + chunking.size() + out.size();
+            if (live + 1 > opts.maxActiveSequences() && live > 0) break;
+            if (reservedBytes + s.reservedBytes > opts.stateBudgetBytes() && live > 0) break;
             int cost = s.suffixIds.length;
-            if (prefillTokens + cost > opts.maxPrefillTokens() && !out.isEmpty()) break;
+            boolean chunked = cost > opts.maxPrefillTokens();
+            if (!chunked && prefillTokens + cost > budget && !out.isEmpty()) break;
             waiting.poll();
-            prefillTokens += cost;
             reservedBytes += s.reservedBytes;
             s.reserved = true;
-            out.add(s);
+            if (chunked) {
+                chunking.add(s);
+            } else {
+                prefillTokens += cost;
+                out.add(s);
+            }
         }
         return out;
     }
@@ -427,34 +452,9 @@ public final class SchedulerCore implements AutoCloseable {
                 }
                 NDArray logits = model.prefill(step, ids, fresh).toType(DataType.FLOAT32, false);
                 steps.incrementAndGet();
-                // classify rows: score labels on forks, complete now
-                List<Integer> cls = new ArrayList<>();
-                for (int i = 0; i < rows.size(); i++) if (rows.get(i).kind == Sequence.Kind.CLASSIFY) cls.add(i);
-                if (!cls.isEmpty()) classify(step, rows, cls, logits, fresh);
-                // generation rows: first token
-                List<Integer> keep = new ArrayList<>();
-                float[][] rowLogits = needRows(rows, logits);
-                int[] greedy = sampler.greedy(logits);
-                for (int i = 0; i < rows.size(); i++) {
-                    Sequence s = rows.get(i);
-                    if (s.kind == Sequence.Kind.CLASSIFY) continue;
-                    if (s.future.isDone()) { release(s); continue; }
-                    if (processToken(s, greedy[i], rowLogits[i])) keep.add(i);
-                }
-                BatchState kept = keep.size() == rows.size() ? fresh : (keep.isEmpty() ? null : fresh.select(toArray(keep)));
-                if (kept != fresh) { fresh.close(); }
+                BatchState f = fresh;
                 fresh = null;
-                if (kept != null) {
-                    List<Sequence> keptSeqs = new ArrayList<>();
-                    for (int i : keep) keptSeqs.add(rows.get(i));
-                    try {
-                        if (activeState == null) activeState = model.newPool(initialSlots(keptSeqs.size()));
-                        activeState.appendRows(kept); // copied into free slots; the live rows do not move
-                    } finally {
-                        kept.close();
-                    }
-                    active.addAll(keptSeqs);
-                }
+                completePrefill(step, rows, f, logits);
             }
             pinned = 0;
             trimPrefixCache();
@@ -469,11 +469,100 @@ public final class SchedulerCore implements AutoCloseable {
         }
     }
 
+    /**
+     * After the prompt of {@code rows} is prefilled into {@code fresh} (row i = rows[i], {@code logits} at
+     * each row's last token): classify rows are scored and complete, the others sample their first token,
+     * and those that go on are copied into free slots of the pool. Always closes {@code fresh}.
+     */
+    private void completePrefill(NDManager step, List<Sequence> rows, BatchState fresh, NDArray logits) {
+        BatchState kept = null;
+        try {
+            // classify rows: score labels on forks, complete now
+            List<Integer> cls = new ArrayList<>();
+            for (int i = 0; i < rows.size(); i++) if (rows.get(i).kind == Sequence.Kind.CLASSIFY) cls.add(i);
+            if (!cls.isEmpty()) classify(step, rows, cls, logits, fresh);
+            // generation rows: first token
+            List<Integer> keep = new ArrayList<>();
+            float[][] rowLogits = needRows(rows, logits);
+            int[] greedy = sampler.greedy(logits);
+            for (int i = 0; i < rows.size(); i++) {
+                Sequence s = rows.get(i);
+                if (s.kind == Sequence.Kind.CLASSIFY) continue;
+                if (s.future.isDone()) { release(s); continue; }
+                if (processToken(s, greedy[i], rowLogits[i])) keep.add(i);
+            }
+            kept = keep.size() == rows.size() ? fresh : (keep.isEmpty() ? null : fresh.select(toArray(keep)));
+            if (kept != null) {
+                List<Sequence> keptSeqs = new ArrayList<>();
+                for (int i : keep) keptSeqs.add(rows.get(i));
+                if (activeState == null) activeState = model.newPool(initialSlots(keptSeqs.size()));
+                activeState.appendRows(kept); // copied into free slots; the live rows do not move
+                active.addAll(keptSeqs);
+            }
+        } finally {
+            if (kept != null && kept != fresh) kept.close();
+            fresh.close();
+        }
+    }
+
+    /**
+     * Chunked prefill: the prompts longer than {@code maxPrefillTokens} (admitted into {@link #chunking},
+     * in arrival order) advance by at most {@code budget} tokens in all, each on its own state (a fork of
+     * its task prefix). A prompt whose last chunk is done completes like any arrival. The decode step of
+     * the live sequences runs in the same iteration, so they keep going while a long prompt is read.
+     *
+     * @return prompt tokens prefilled
+     */
+    private int chunkStep(int budget) {
+        int used = 0;
+        while (!chunking.isEmpty() && used < budget) {
+            Sequence s = chunking.get(0);
+            int n = Math.min(budget - used, s.suffixIds.length - s.prefilled);
+            try (NDManager step = NDManager.newBaseManager()) {
+                if (s.partial == null) s.partial = forkPrefix(s.prefixIds, step);
+                int[] chunk = Arrays.copyOfRange(s.suffixIds, s.prefilled, s.prefilled + n);
+                NDArray logits = model.prefill(step, new int[][] {chunk}, s.partial).toType(DataType.FLOAT32, false);
+                steps.incrementAndGet();
+                promptTokens.addAndGet(n);
+                s.prefilled += n;
+                used += n;
+                if (s.prefilled == s.suffixIds.length) {
+                    chunking.remove(0);
+                    BatchState st = s.partial;
+                    s.partial = null;
+                    completePrefill(step, List.of(s), st, logits);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("chunked prefill of '{}' failed", s.id, e);
+                chunking.remove(s);
+                dropPartial(s);
+                if (!s.future.isDone() && !active.contains(s)) fail(s, ErrorKind.ENGINE_FAILURE, "prefill failed: " + e);
+            }
+        }
+        if (used > 0) trimPrefixCache();
+        return used;
+    }
+
+    /** A fresh one-row state continuing the task prefix (cached), or an empty one. */
+    private BatchState forkPrefix(int[] prefixIds, NDManager step) {
+        if (prefixIds.length == 0) return model.emptyState(1);
+        return prefixState(new PrefixKey(prefixIds), step).select(new int[1]);
+    }
+
+    private static void dropPartial(Sequence s) {
+        if (s.partial != null) {
+            s.partial.close();
+            s.partial = null;
+        }
+    }
+
     /** Prefills every prefix not in the cache, all in one ragged batch, and caches one state row each. */
     private void prefillPrefixes(java.util.Collection<PrefixKey> keys, NDManager step) {
         List<PrefixKey> missing = new ArrayList<>();
         synchronized (prefixCache) {
-            for (PrefixKey k : keys) if (k.ids.length > 0 && !prefixCache.containsKey(k)) missing.add(k);
+            for (PrefixKey k : keys) {
+                if (k.ids.length > 0 && k.ids.length <= opts.maxPrefillTokens() && !prefixCache.containsKey(k)) missing.add(k);
+            }
         }
         if (missing.size() < 2) return; // prefixState() handles a single one
         int[][] ids = new int[missing.size()][];
@@ -514,13 +603,20 @@ public final class SchedulerCore implements AutoCloseable {
         }
         BatchState st = model.emptyState(1);
         try {
-            model.prefill(step, new int[][] {key.ids}, st);
+            int c = opts.maxPrefillTokens();
+            for (int from = 0; from < key.ids.length; from += c) { // a long prefix in chunks (bounded temporaries)
+                int[] part = from == 0 && key.ids.length <= c ? key.ids
+                        : Arrays.copyOfRange(key.ids, from, Math.min(key.ids.length, from + c));
+                try (NDManager chunk = step.newSubManager()) {
+                    model.prefill(chunk, new int[][] {part}, st);
+                }
+                steps.incrementAndGet();
+            }
             promptTokens.addAndGet(key.ids.length);
         } catch (RuntimeException e) {
             st.close();
             throw e;
         }
-        steps.incrementAndGet();
         cachePrefix(key, st);
         return st;
     }
@@ -807,7 +903,10 @@ public final class SchedulerCore implements AutoCloseable {
     private void shutdown() {
         IllegalStateException closedEx = new IllegalStateException("engine closed before the request completed");
         List<Sequence> pending = new ArrayList<>(active);
+        pending.addAll(chunking);
         pending.addAll(waiting);
+        chunking.forEach(SchedulerCore::dropPartial);
+        chunking.clear();
         queue.drainTo(pending);
         for (Sequence s : pending) s.future.completeExceptionally(closedEx);
         active.clear();

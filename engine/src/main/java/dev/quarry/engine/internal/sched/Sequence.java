@@ -39,6 +39,9 @@ public final class Sequence {
     /** Whether {@link #reservedBytes} is counted in the scheduler's budget. */
     boolean reserved;
     String stoppedText;
+    /** Chunked prefill: suffix tokens already prefilled into {@link #partial}, this sequence's own state. */
+    int prefilled;
+    BatchState partial;
 
     Sequence(Kind kind, String id, Task task, TaskInput input, TaskPrompter prompter, int[] prefixIds, int[] suffixIds,
              SamplingParams sampling, long seed, int maxNewTokens, boolean returnLogits, long submitNanos,
