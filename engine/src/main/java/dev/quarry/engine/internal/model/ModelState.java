@@ -41,6 +41,8 @@ public final class ModelState implements AutoCloseable {
     final boolean pooled;
     /** Allocated rows (== batch unless pooled). */
     int rows;
+    /** Pool: the row capacity never doubles beyond this. */
+    int maxRows = Integer.MAX_VALUE;
     /** Pool storage ([rows, ...]); null unless pooled. */
     NDArray[] sConv, sSsm, sKeys, sValues;
     NDArray sMask;
@@ -87,10 +89,17 @@ public final class ModelState implements AutoCloseable {
      * {@link #appendRows}; the capacity doubles when more are appended than it holds.
      */
     public static ModelState pool(GraniteModel model, int rowCapacity) {
+        return pool(model, rowCapacity, Integer.MAX_VALUE);
+    }
+
+    /** A pool whose row capacity doubles at most up to {@code maxRows} (more rows than that are an error). */
+    public static ModelState pool(GraniteModel model, int rowCapacity, int maxRows) {
         if (rowCapacity < 1) throw new IllegalArgumentException("row capacity must be >= 1, got " + rowCapacity);
+        if (maxRows < rowCapacity) throw new IllegalArgumentException("maxRows " + maxRows + " < row capacity " + rowCapacity);
         GraniteConfig c = model.config();
         ModelState s = new ModelState(c, model.dtype(), model.manager(), 0, true);
         s.rows = rowCapacity;
+        s.maxRows = maxRows;
         s.lengths = new int[rowCapacity];
         int l = c.numHiddenLayers;
         s.sConv = new NDArray[l];
@@ -176,8 +185,11 @@ public final class ModelState implements AutoCloseable {
         int n = src.batch;
         if (n == 0) return;
         int need = batch + n;
-        if (need > rows) growRows(Math.max(need, 2 * rows));
-        if (src.kvLen > capacity) ensureKvRoom(src.kvLen - kvLen);
+        if (need > rows) {
+            if (need > maxRows) throw new IllegalStateException(need + " rows exceed the pool's maximum of " + maxRows);
+            growRows(Math.max(need, (int) Math.min(maxRows, 2L * rows)));
+        }
+        if (src.kvLen > capacity) growPoolKv(Math.max(src.kvLen, Math.max(MIN_KV_CAPACITY, 2 * capacity)));
         NDIndex slots = new NDIndex(batch + ":" + need);
         try (NDManager tmp = manager.newSubManager()) {
             for (int i = 0; i < conv.length; i++) {

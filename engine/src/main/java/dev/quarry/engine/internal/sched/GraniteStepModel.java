@@ -34,7 +34,7 @@ public final class GraniteStepModel implements StepModel {
     }
 
     @Override
-    public BatchState newPool(int rowCapacity) { return new State(ModelState.pool(model, rowCapacity)); }
+    public BatchState newPool(int rowCapacity, int maxRows) { return new State(ModelState.pool(model, rowCapacity, maxRows)); }
 
     @Override
     public BatchState concat(List<BatchState> parts) {

@@ -495,7 +495,8 @@ public final class SchedulerCore implements AutoCloseable {
             if (kept != null) {
                 List<Sequence> keptSeqs = new ArrayList<>();
                 for (int i : keep) keptSeqs.add(rows.get(i));
-                if (activeState == null) activeState = model.newPool(initialSlots(keptSeqs.size()));
+                if (activeState == null) activeState = model.newPool(initialSlots(keptSeqs.size()),
+                        Math.max(opts.maxActiveSequences(), keptSeqs.size()));
                 activeState.appendRows(kept); // copied into free slots; the live rows do not move
                 active.addAll(keptSeqs);
             }

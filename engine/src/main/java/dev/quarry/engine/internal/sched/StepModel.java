@@ -23,11 +23,12 @@ public interface StepModel extends AutoCloseable {
     NDArray decode(NDManager step, int[] ids, BatchState state);
 
     /**
-     * An empty slot pool (0 rows) with room for {@code rowCapacity} rows before it grows; rows join with
+     * An empty slot pool (0 rows) with room for {@code rowCapacity} rows before it grows (doubling, at most
+     * to {@code maxRows}); rows join with
      * {@link BatchState#appendRows} and leave with {@link BatchState#removeRow}, and steps update the
      * slots in place.
      */
-    BatchState newPool(int rowCapacity);
+    BatchState newPool(int rowCapacity, int maxRows);
 
     /** Rows stacked in order. */
     BatchState concat(List<BatchState> parts);

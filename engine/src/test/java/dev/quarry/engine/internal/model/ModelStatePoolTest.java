@@ -86,7 +86,7 @@ class ModelStatePoolTest {
         Map<Integer, float[]> last = new HashMap<>();
         int finished = 0;
         int steadySteps = 0;
-        try (ModelState pool = ModelState.pool(model, 2)) {
+        try (ModelState pool = ModelState.pool(model, 2, 6)) {
             for (int t = 0; finished < seqs.size(); t++) {
                 try (NDManager step = NDManager.newBaseManager()) {
                     // arrivals: prefilled together in a fresh state, copied into free slots
@@ -141,7 +141,7 @@ class ModelStatePoolTest {
                 }
             }
             assertEquals(0, pool.batchSize());
-            assertTrue(pool.rowCapacity() > 2, "the pool grew beyond its first 2 slots: " + pool.rowCapacity());
+            assertEquals(6, pool.rowCapacity(), "the pool doubled from 2 slots up to its maximum of 6 (6 live at once)");
             assertTrue(pool.compactions > 0, "K/V columns were compacted");
             assertTrue(steadySteps > 10, "steady steps " + steadySteps);
         }
@@ -176,6 +176,37 @@ class ModelStatePoolTest {
                 model.prefill(step, new int[][] {{5, 6, 7, 8, 9, 4}}, ref);
                 NDArray want = model.decode(step, new int[] {argMax(row(a, 2))}, ref);
                 assertArrayEquals(row(want, 0), row(b, 0), 1e-4f);
+            }
+        }
+    }
+
+    @Test
+    void appendingRowsWiderThanTheColumnsAfterACompactionGrowsTheColumns() {
+        int[] a = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, b = {2}, c = new int[17];
+        for (int i = 0; i < c.length; i++) c[i] = 20 + i;
+        try (NDManager step = NDManager.newBaseManager(); ModelState pool = ModelState.pool(model, 4)) {
+            for (int[] p : new int[][] {a, b}) {
+                try (ModelState s = model.emptyState(1)) {
+                    model.prefill(step, new int[][] {p}, s);
+                    pool.appendRows(s);
+                }
+            }
+            assertEquals(16, pool.kvCapacity());
+            pool.removeRow(0); // b moves to slot 0; 13 of the 14 used columns are holes now
+            assertEquals(14, pool.kvLength());
+            NDArray lc;
+            try (ModelState s = model.emptyState(1)) {
+                lc = model.prefill(step, new int[][] {c}, s);
+                pool.appendRows(s); // 17 columns > 16: the columns grow
+            }
+            assertEquals(17, pool.kvLength());
+            assertTrue(pool.kvCapacity() >= 17, "capacity " + pool.kvCapacity());
+            NDArray l = model.decode(step, new int[] {1, argMax(row(lc, 0))}, pool);
+            try (ModelState rb = model.emptyState(1); ModelState rc = model.emptyState(1)) {
+                model.prefill(step, new int[][] {b}, rb);
+                model.prefill(step, new int[][] {c}, rc);
+                assertArrayEquals(row(model.decode(step, new int[] {1}, rb), 0), row(l, 0), 1e-4f);
+                assertArrayEquals(row(model.decode(step, new int[] {argMax(row(lc, 0))}, rc), 0), row(l, 1), 1e-4f);
             }
         }
     }

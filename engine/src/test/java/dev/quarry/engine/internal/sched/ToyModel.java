@@ -61,7 +61,7 @@ final class ToyModel implements StepModel {
 
     @Override public BatchState emptyState(int batch) { return new State(manager.zeros(new Shape(batch, D))); }
 
-    @Override public BatchState newPool(int rowCapacity) { return new State(manager.zeros(new Shape(0, D))); }
+    @Override public BatchState newPool(int rowCapacity, int maxRows) { return new State(manager.zeros(new Shape(0, D))); }
 
     private NDArray step(NDArray h, NDArray tok) {
         return h.matMul(a).add(e.get(tok)).tanh();
