@@ -28,17 +28,18 @@ public final class ModelBench {
 
     /** Results. Rates in tokens/s, sizes in bytes, times in seconds. */
     public record Result(double loadSeconds, long weightBytes, long rssBeforeLoad, long rssAfterLoad, long rssPeak,
-            double prefillTokensPerSecond, double decodeTokensPerSecond, double bandwidthBytesPerSecond,
-            double decodeBoundTokensPerSecond) {
+            double prefillTokensPerSecond, double decodeTokensPerSecond, double decodeMedianTokensPerSecond,
+            double bandwidthBytesPerSecond, double decodeBoundTokensPerSecond) {
         public double decodeFractionOfBound() { return decodeTokensPerSecond / decodeBoundTokensPerSecond; }
 
         public String table() {
             return String.format(Locale.ROOT,
                     "load_s=%.2f weights_MB=%.1f rss_after_load_MB=%.1f rss_peak_MB=%.1f (rss_before %.1f)%n"
-                            + "prefill_tok_s=%.1f decode_tok_s=%.2f read_bandwidth_GB_s=%.2f decode_bound_tok_s=%.2f fraction=%.2f",
+                            + "prefill_tok_s=%.1f decode_tok_s=%.2f decode_median_step_tok_s=%.2f read_bandwidth_GB_s=%.2f "
+                            + "decode_bound_tok_s=%.2f fraction=%.2f fraction_median=%.2f",
                     loadSeconds, weightBytes / 1e6, rssAfterLoad / 1e6, rssPeak / 1e6, rssBeforeLoad / 1e6,
-                    prefillTokensPerSecond, decodeTokensPerSecond, bandwidthBytesPerSecond / 1e9,
-                    decodeBoundTokensPerSecond, decodeFractionOfBound());
+                    prefillTokensPerSecond, decodeTokensPerSecond, decodeMedianTokensPerSecond, bandwidthBytesPerSecond / 1e9,
+                    decodeBoundTokensPerSecond, decodeFractionOfBound(), decodeMedianTokensPerSecond / decodeBoundTokensPerSecond);
         }
     }
 
@@ -55,7 +56,7 @@ public final class ModelBench {
             Random rnd = new Random(1);
             int[] prompt = new int[promptTokens];
             for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(Math.min(v, 50000));
-            double prefill, decode;
+            double prefill, decode, median;
             try (ModelState st = model.emptyState(1)) {
                 try (NDManager step = root.newSubManager()) { // warm-up
                     model.prefill(step, new int[][] {java.util.Arrays.copyOf(prompt, 16)}, st);
@@ -69,13 +70,21 @@ public final class ModelBench {
                 }
                 prefill = promptTokens / ((System.nanoTime() - a) / 1e9);
                 for (int i = 0; i < 4; i++) next = step(model, root, st, next); // warm-up
+                // the median step time is reported too: on a shared machine it is less sensitive to other load
+                long[] steps = new long[decodeTokens];
                 long b = System.nanoTime();
-                for (int i = 0; i < decodeTokens; i++) next = step(model, root, st, next);
+                for (int i = 0; i < decodeTokens; i++) {
+                    long s = System.nanoTime();
+                    next = step(model, root, st, next);
+                    steps[i] = System.nanoTime() - s;
+                }
                 decode = decodeTokens / ((System.nanoTime() - b) / 1e9);
+                java.util.Arrays.sort(steps);
+                median = 1e9 / steps[steps.length / 2];
             }
             long rssPeak = Math.max(rss1, rss());
             double bw = bandwidth();
-            return new Result(load, weightBytes, rss0, rss1, rssPeak, prefill, decode, bw, bw / weightBytes);
+            return new Result(load, weightBytes, rss0, rss1, rssPeak, prefill, decode, median, bw, bw / weightBytes);
         }
     }
 

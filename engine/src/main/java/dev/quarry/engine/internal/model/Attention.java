@@ -25,7 +25,12 @@ final class Attention {
     /** o_proj^T: [nq*hd, H] contiguous. */
     private final NDArray oT;
 
-    Attention(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf) {
+    /**
+     * @param inScale input RMSNorm weight, folded into q/k/v (not closed)
+     * @param outScale residual multiplier, folded into o_proj; attention_multiplier is folded into q (RoPE is
+     *     linear in q, so scaling before it equals scaling the scores)
+     */
+    Attention(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf, NDArray inScale, float outScale) {
         this.layer = layer;
         this.bf = bf;
         this.dtype = dtype;
@@ -38,11 +43,11 @@ final class Attention {
         NDArray q = w.get(m, p + "q_proj.weight", false); // [nq*hd, H]
         NDArray k = w.get(m, p + "k_proj.weight", false); // [nkv*hd, H]
         NDArray v = w.get(m, p + "v_proj.weight", false); // [nkv*hd, H]
-        qkvT = Ops.linearT(q.concat(k, 0).concat(v, 0), bf);
-        q.close();
-        k.close();
-        v.close();
-        oT = Ops.linearT(w.get(m, p + "o_proj.weight", false), bf);
+        NDArray qs = q.mul(scale);
+        NDArray qk = qs.concat(k, 0);
+        qkvT = Ops.linearT(qk.concat(v, 0), inScale, 1f, bf);
+        for (NDArray x : new NDArray[] {q, qs, qk, k, v}) x.close();
+        oT = Ops.linearT(w.get(m, p + "o_proj.weight", false), null, outScale, bf);
     }
 
     /**
@@ -53,11 +58,11 @@ final class Attention {
     NDArray forward(NDArray u, StepContext ctx, ModelState st) {
         long b = u.getShape().get(0);
         int t = (int) u.getShape().get(1);
-        NDArray qkv = Ops.linear(u, qkvT, bf);
         int qw = nq * hd, kw = nkv * hd;
-        NDArray q = qkv.get("..., :" + qw).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
-        NDArray k = qkv.get("..., " + qw + ":" + (qw + kw)).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-        NDArray v = qkv.get("..., " + (qw + kw) + ":").reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        ai.djl.ndarray.NDList qkv = Ops.linear(u, qkvT, bf).split(new long[] {qw, qw + kw}, 2);
+        NDArray q = qkv.get(0).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
+        NDArray k = qkv.get(1).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        NDArray v = qkv.get(2).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
         if (ctx.cos != null) {
             q = rope(q, ctx);
             k = rope(k, ctx);
@@ -70,7 +75,7 @@ final class Attention {
         NDArray vv = st.values[layer].get(":, :, :" + total + ", :");
         int rep = nq / nkv;
         NDArray scores = q.reshape(b, nkv, (long) rep * t, hd).matMul(kk.transpose(0, 1, 3, 2))
-                .toType(DataType.FLOAT32, false).mul(scale).reshape(b, nkv, rep, t, total);
+                .toType(DataType.FLOAT32, false).reshape(b, nkv, rep, t, total); // scale is folded into q
         scores = Ops.where(ctx.allowed, scores, ctx.fill);
         NDArray probs = scores.softmax(-1).toType(dtype, false).reshape(b, nkv, (long) rep * t, total);
         NDArray o = probs.matMul(vv).reshape(b, nq, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) nq * hd);

@@ -5,47 +5,59 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.quarry.engine.model.GraniteConfig;
 
-/** One block: h += r * mixer(norm(h)); h += r * (moe(norm2(h)) + shared_mlp(norm2(h))) (spec §4). */
+/**
+ * One block: h += r * mixer(norm(h)); h += r * (moe(norm2(h)) + shared_mlp(norm2(h))) (spec §4).
+ *
+ * <p>The two RMSNorm weights are folded into the linears that read the normalized input (mixer input
+ * projection; shared MLP input, router and expert inputs), and r into the linears that write the residual
+ * branch (mixer output projection, shared MLP and expert outputs), so a step runs only the weightless
+ * normalization and two plain adds here.
+ */
 final class DecoderLayer {
-    private final RmsNorm inputNorm;
-    private final RmsNorm postNorm;
     private final MambaMixer mamba;
     private final Attention attention;
     private final MoE moe;
     private final SharedMlp shared;
-    private final float residual;
+    /** rms_norm_eps as an fp32 scalar array (owned by the model). */
+    private final NDArray eps;
 
-    DecoderLayer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf) {
+    DecoderLayer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf, NDArray eps) {
         String p = "model.layers." + layer + ".";
-        inputNorm = new RmsNorm(w.get(m, p + "input_layernorm.weight", false), c.rmsNormEps);
-        postNorm = new RmsNorm(w.get(m, p + "post_attention_layernorm.weight", false), c.rmsNormEps);
-        if (c.layerType(layer) == GraniteConfig.LayerType.MAMBA) {
-            mamba = new MambaMixer(c, layer, m, w, dtype, bf);
-            attention = null;
-        } else {
-            mamba = null;
-            attention = new Attention(c, layer, m, w, dtype, bf);
+        this.eps = eps;
+        float residual = (float) c.residualMultiplier;
+        NDArray inW = w.get(m, p + "input_layernorm.weight", false);
+        NDArray postW = w.get(m, p + "post_attention_layernorm.weight", false);
+        try {
+            if (c.layerType(layer) == GraniteConfig.LayerType.MAMBA) {
+                mamba = new MambaMixer(c, layer, m, w, dtype, bf, inW, residual);
+                attention = null;
+            } else {
+                mamba = null;
+                attention = new Attention(c, layer, m, w, dtype, bf, inW, residual);
+            }
+            moe = c.hasMoe() ? new MoE(c, layer, m, w, dtype, bf, postW, residual) : null;
+            shared = new SharedMlp(w.get(m, p + "shared_mlp.input_linear.weight", false),
+                    w.get(m, p + "shared_mlp.output_linear.weight", false), bf, postW, residual);
+        } finally {
+            inW.close();
+            postW.close();
         }
-        moe = c.hasMoe() ? new MoE(c, layer, m, w, dtype, bf) : null;
-        shared = new SharedMlp(w.get(m, p + "shared_mlp.input_linear.weight", false),
-                w.get(m, p + "shared_mlp.output_linear.weight", false), bf);
-        residual = (float) c.residualMultiplier;
     }
 
-    /** Prefill (decode = false) or one decode step (decode = true; T = 1) over h [B, T, H]. */
+    /** Prefill (decode = false) or one decode step (decode = true; T = 1) over fp32 h [B, T, H]. */
     NDArray forward(NDArray h, boolean decode, Step step, ModelState st) {
-        NDArray u = inputNorm.forward(h);
+        NDArray u = RmsNorm.normalize(h, eps);
         NDArray mixed;
         if (mamba != null) {
             mixed = decode ? mamba.decode(u, st, step.scope) : mamba.prefill(u, step.mask3, step.convIdx, st, step.scope);
         } else {
             mixed = attention.forward(u, step.attn, st);
         }
-        h = h.add(mixed.mul(residual));
-        NDArray v = postNorm.forward(h);
+        h = h.add(mixed);
+        NDArray v = RmsNorm.normalize(h, eps);
         NDArray f = shared.forward(v);
         if (moe != null) f = f.add(moe.forward(v));
-        return h.add(f.mul(residual));
+        return h.add(f);
     }
 
     /** Per-step inputs shared by all layers. */

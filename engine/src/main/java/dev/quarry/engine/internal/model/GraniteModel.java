@@ -59,7 +59,8 @@ public final class GraniteModel implements AutoCloseable {
             }
             finalNorm = new RmsNorm(w.get(manager, "model.norm.weight", false), c.rmsNormEps);
             layers = new DecoderLayer[c.numHiddenLayers];
-            for (int i = 0; i < layers.length; i++) layers[i] = new DecoderLayer(c, i, manager, w, dtype, bf);
+            NDArray eps = manager.create((float) c.rmsNormEps);
+            for (int i = 0; i < layers.length; i++) layers[i] = new DecoderLayer(c, i, manager, w, dtype, bf, eps);
             if (c.useRope()) {
                 int hd = c.headDim();
                 NDArray j = manager.arange(0, hd / 2, 1, DataType.FLOAT32);

@@ -39,12 +39,18 @@ final class MambaMixer {
     private final NDArray d, d2, d4;
     /** A as [nh, 1, 1]. */
     private final NDArray a3;
-    /** Gated-norm weight: [d_inner]. */
-    private final NDArray normWeight;
-    /** out_proj^T: [d_inner, H] contiguous (from [H, d_inner]). */
+    /** out_proj^T · diag(gated-norm weight) · residual_multiplier: [d_inner, H] contiguous (from [H, d_inner]). */
     private final NDArray outT;
+    /** Split points of in_proj's output (z | xBC | dt) and of the conv output (x | B | C). */
+    private final long[] projSplit, convSplit;
+    /** eps as an fp32 scalar array. */
+    private final NDArray epsArr;
 
-    MambaMixer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf) {
+    /**
+     * @param inScale input RMSNorm weight, folded into in_proj (not closed)
+     * @param outScale residual multiplier, folded into out_proj together with the gated-norm weight
+     */
+    MambaMixer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf, NDArray inScale, float outScale) {
         this.layer = layer;
         this.bf = bf;
         this.dtype = dtype;
@@ -60,7 +66,7 @@ final class MambaMixer {
         dtMin = c.timeStepLimitMin;
         dtMax = c.timeStepLimitMax;
         String p = "model.layers." + layer + ".mamba.";
-        inT = Ops.linearT(w.get(m, p + "in_proj.weight", false), bf);
+        inT = Ops.linearT(w.get(m, p + "in_proj.weight", false), inScale, 1f, bf);
         NDArray cw = w.get(m, p + "conv1d.weight", false); // [conv_dim, 1, K]
         convKC = cw.reshape(convDim, k).transpose().flatten().reshape(k, convDim); // [K, conv_dim] contiguous
         cw.close();
@@ -75,8 +81,12 @@ final class MambaMixer {
         d2 = d.reshape(nh, 1);
         d4 = d.reshape(nh, 1, 1, 1);
         a3 = a.reshape(nh, 1, 1);
-        normWeight = w.get(m, p + "norm.weight", false);
-        outT = Ops.linearT(w.get(m, p + "out_proj.weight", false), bf);
+        NDArray normWeight = w.get(m, p + "norm.weight", false);
+        outT = Ops.linearT(w.get(m, p + "out_proj.weight", false), normWeight, outScale, bf);
+        normWeight.close();
+        epsArr = m.create(eps);
+        projSplit = new long[] {dInner, dInner + convDim};
+        convSplit = new long[] {dInner, dInner + (long) ng * ds};
         if (c.mambaProjBias) {
             throw new IllegalArgumentException("mamba_proj_bias=true is not supported");
         }
@@ -191,30 +201,38 @@ final class MambaMixer {
      */
     NDArray decode(NDArray u, ModelState st, StepScope scope) {
         long b = u.getShape().get(0);
-        NDArray p = Ops.linear(u, inT, bf).reshape(b, -1);
-        NDArray z = p.get(":, :" + dInner);
-        NDArray xbc = p.get(":, " + dInner + ":" + (dInner + convDim));
-        NDArray dtRaw = p.get(":, " + (dInner + convDim) + ":");
-        NDArray window = st.conv[layer].get(":, 1:, :").concat(xbc.expandDims(1), 1); // [B, K, C]
+        NDList parts = Ops.linear(u, inT, bf).split(projSplit, 2); // z, xBC, dt: [B, 1, *]
+        NDArray window = st.conv[layer].get(CONV_TAIL).concat(parts.get(1), 1); // [B, K, C]
         scope.replace(st.conv, layer, window);
-        NDArray conv = SharedMlp.silu(window.mul(convKC).sum(new int[] {1}).add(convBias)); // [B, C]
-        NDArray x = conv.get(":, :" + dInner).toType(DataType.FLOAT32, false).reshape(b, nh, hd);
-        NDArray bm = heads(conv.get(":, " + dInner + ":" + (dInner + ng * ds)), b, 1).reshape(b, nh, ds);
-        NDArray cm = heads(conv.get(":, " + (dInner + ng * ds) + ":"), b, 1).reshape(b, nh, ds);
-        NDArray dt = clampDt(softplus(dtRaw.toType(DataType.FLOAT32, false).add(dtBias))); // [B, nh]
+        NDArray conv = SharedMlp.silu(window.mul(convKC).sum(AXIS1).add(convBias)); // [B, C]
+        NDList xs = conv.split(convSplit, 1); // x [B, d_inner], B, C [B, ng*ds]
+        NDArray x = xs.get(0).reshape(b, nh, hd);
+        NDArray dt = clampDt(softplus(parts.get(2).reshape(b, nh).add(dtBias))); // [B, nh]
         NDArray da = dt.mul(a).exp().reshape(b, nh, 1, 1);
-        NDArray dbx = x.mul(dt.expandDims(2)).expandDims(3).matMul(bm.expandDims(2)); // [B, nh, hd, 1] x [B, nh, 1, ds]
+        NDArray xdt = x.mul(dt.reshape(b, nh, 1)); // [B, nh, hd]
         NDArray s = st.ssm[layer];
-        s.muli(da).addi(dbx);
-        NDArray y = s.matMul(cm.expandDims(3)).reshape(b, nh, hd).add(x.mul(d2));
-        return gatedOut(y.reshape(b, 1, dInner), z.reshape(b, 1, dInner));
+        NDArray y;
+        if (ng == 1) { // B and C broadcast over the heads
+            s.muli(da).addi(xdt.reshape(b, nh, hd, 1).mul(xs.get(1).reshape(b, 1, 1, ds)));
+            y = s.matMul(xs.get(2).reshape(b, 1, ds, 1)); // [B, nh, hd, 1]
+        } else { // heads grouped as [B, ng, nh/ng, ...]
+            int hpg = nh / ng;
+            NDArray dbx = xdt.reshape(b, ng, hpg, hd, 1).mul(xs.get(1).reshape(b, ng, 1, 1, ds));
+            s.muli(da).addi(dbx.reshape(b, nh, hd, ds));
+            y = s.reshape(b, ng, hpg, hd, ds).matMul(xs.get(2).reshape(b, ng, 1, ds, 1));
+        }
+        y = y.reshape(b, nh, hd).add(x.mul(d2)).reshape(b, 1, dInner);
+        return gatedOut(y, parts.get(0));
     }
 
-    /** Gated RMSNorm in fp32 (gate before the norm), cast to the model dtype, times weight, out_proj. */
+    /** Gated RMSNorm in fp32 (gate before the norm), then out_proj (which carries the norm weight). */
     private NDArray gatedOut(NDArray y, NDArray z) {
         NDArray g = y.mul(SharedMlp.silu(z.toType(DataType.FLOAT32, false)));
-        return Ops.linear(RmsNorm.normalize(g, eps).toType(dtype, false).mul(normWeight), outT, bf);
+        return Ops.linear(RmsNorm.normalize(g, epsArr), outT, bf);
     }
+
+    private static final ai.djl.ndarray.index.NDIndex CONV_TAIL = new ai.djl.ndarray.index.NDIndex(":, 1:, :");
+    private static final int[] AXIS1 = {1};
 
     /** [B, T, ng*ds] -> fp32 [B, T, nh, ds] (each group repeated for its heads). */
     private NDArray heads(NDArray g, long b, int t) {

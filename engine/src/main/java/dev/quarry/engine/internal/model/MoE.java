@@ -24,16 +24,20 @@ final class MoE {
     /** Per expert output_linear[e]^T: [I, H] (contiguous slices of a transposed copy of [E, H, I]). */
     private final NDArray[] outT;
 
-    MoE(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf) {
+    /**
+     * @param inScale post-attention RMSNorm weight, folded into the router and the expert inputs (not closed)
+     * @param outScale residual multiplier, folded into the expert outputs
+     */
+    MoE(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf, NDArray inScale, float outScale) {
         this.dtype = dtype;
         this.bf = bf;
         e = c.numLocalExperts;
         topK = c.numExpertsPerTok;
         inter = c.intermediateSize;
         String p = "model.layers." + layer + ".block_sparse_moe.";
-        routerT = Ops.transposedCopy(w.get(m, p + "router.layer.weight", false));
-        NDArray in = Ops.linearT3(w.get(m, p + "input_linear.weight", false), bf);
-        NDArray out = Ops.linearT3(w.get(m, p + "output_linear.weight", false), bf);
+        routerT = Ops.linearT(w.get(m, p + "router.layer.weight", false), inScale, 1f, null);
+        NDArray in = Ops.linearT3(w.get(m, p + "input_linear.weight", false), inScale, 1f, bf);
+        NDArray out = Ops.linearT3(w.get(m, p + "output_linear.weight", false), null, outScale, bf);
         inT = new NDArray[e];
         outT = new NDArray[e];
         for (int i = 0; i < e; i++) {

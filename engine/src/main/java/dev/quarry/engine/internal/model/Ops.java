@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 
 /** Small NDArray helpers missing from DJL. */
 final class Ops {
+    private static final NDIndex ALL = new NDIndex("...");
+
     private Ops() {}
 
     /** where(cond, x, fill) with cond and fill broadcast to x's shape (DJL's where wants equal shapes). */
@@ -24,22 +26,28 @@ final class Ops {
      * die here (a leftover view would keep the source's storage alive).
      */
     static NDArray transposedCopy(NDArray w) {
-        return transposed(w, null, 0, 1);
-    }
-
-    /** Per-slice transposed copy of a stacked [E, out, in] weight: contiguous [E, in, out]. Closes {@code w}. */
-    static NDArray transposedCopy3(NDArray w) {
-        return transposed(w, null, 1, 2);
+        return transposed(w, null, 1f, null, 0, 1);
     }
 
     /** A linear weight [out, in] as its contiguous transpose [in, out], in bf16 when {@code bf} is set. Closes {@code w}. */
     static NDArray linearT(NDArray w, Bf16 bf) {
-        return transposed(w, bf, 0, 1);
+        return transposed(w, null, 1f, bf, 0, 1);
     }
 
-    /** Stacked [E, out, in] -> [E, in, out], in bf16 when {@code bf} is set. Closes {@code w}. */
-    static NDArray linearT3(NDArray w, Bf16 bf) {
-        return transposed(w, bf, 1, 2);
+    /**
+     * {@code outScale · diag(inScale) · Wᵀ} as a contiguous [in, out] array: {@code inScale} [in] (or null) is an
+     * RMSNorm weight applied to the linear's input, {@code outScale} a multiplier applied to its output
+     * ({@code norm(x)·w·Wᵀ·r == norm(x)·(r·diag(w)·Wᵀ)}, so a step skips those element-wise ops). Folded in fp32,
+     * in place on the transposed copy (no extra full-size temporary), then rounded to bf16 when {@code bf} is
+     * set. Closes {@code w}, not {@code inScale}.
+     */
+    static NDArray linearT(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
+        return transposed(w, inScale, outScale, bf, 0, 1);
+    }
+
+    /** Stacked [E, out, in] -> [E, in, out] with scales folded in, in bf16 when {@code bf} is set. Closes {@code w}. */
+    static NDArray linearT3(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
+        return transposed(w, inScale, outScale, bf, 1, 2);
     }
 
     /** x · wT (wT from {@link #linearT}); fp32 in, fp32 out. */
@@ -47,7 +55,7 @@ final class Ops {
         return bf == null ? x.matMul(wT) : bf.matMul(x, wT);
     }
 
-    private static NDArray transposed(NDArray w, Bf16 bf, int a, int b) {
+    private static NDArray transposed(NDArray w, NDArray inScale, float outScale, Bf16 bf, int a, int b) {
         NDManager parent = w.getManager();
         try (NDManager tmp = parent.newSubManager()) {
             w.attach(tmp);
@@ -60,18 +68,22 @@ final class Ops {
             for (int i = 0; i < axes.length; i++) axes[i] = i;
             axes[a] = b;
             axes[b] = a;
-            NDArray view = w.transpose(axes);
+            NDArray f = w.transpose(axes).flatten().reshape(s);
+            if (inScale != null) {
+                NDArray col = inScale.reshape(dims[a], 1); // [in, 1]: row i of the transposed copy times inScale[i]
+                col.attach(tmp);
+                f.muli(col);
+            }
+            if (outScale != 1f) f.muli(outScale);
             NDArray out;
             if (bf == null) {
-                out = view.flatten().reshape(s);
+                out = f;
             } else {
                 out = bf.zeros(s, tmp);
-                out.set(ALL, view); // one strided pass: transpose and round to bf16
+                out.set(ALL, f);
             }
             out.attach(parent);
             return out;
         }
     }
-
-    private static final NDIndex ALL = new NDIndex("...");
 }

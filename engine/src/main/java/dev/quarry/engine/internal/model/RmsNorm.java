@@ -22,7 +22,17 @@ final class RmsNorm {
     static NDArray normalize(NDArray x, float eps) {
         DataType dt = x.getDataType();
         NDArray xf = x.toType(DataType.FLOAT32, false);
-        NDArray inv = xf.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        NDArray inv = xf.square().mean(LAST, true).add(eps).sqrt();
         return xf.div(inv).toType(dt, false);
     }
+
+    /**
+     * {@link #normalize(NDArray, float)} of an fp32 {@code x} with eps as a prepared fp32 scalar array (a float
+     * argument costs DJL one extra native call to create the scalar).
+     */
+    static NDArray normalize(NDArray x, NDArray eps) {
+        return x.div(x.square().mean(LAST, true).add(eps).sqrt());
+    }
+
+    private static final int[] LAST = {-1};
 }

@@ -11,22 +11,26 @@ final class SharedMlp {
     private final int s;
     private final Bf16 bf;
 
-    SharedMlp(NDArray inputLinear, NDArray outputLinear, Bf16 bf) {
+    /**
+     * @param inScale RMSNorm weight of the input, folded into input_linear (not closed)
+     * @param outScale residual multiplier, folded into output_linear
+     */
+    SharedMlp(NDArray inputLinear, NDArray outputLinear, Bf16 bf, NDArray inScale, float outScale) {
         this.s = (int) outputLinear.getShape().get(1);
         this.bf = bf;
-        this.inT = Ops.linearT(inputLinear, bf);
-        this.outT = Ops.linearT(outputLinear, bf);
+        this.inT = Ops.linearT(inputLinear, inScale, 1f, bf);
+        this.outT = Ops.linearT(outputLinear, null, outScale, bf);
     }
 
     NDArray forward(NDArray x) {
         return Ops.linear(gated(Ops.linear(x, inT, bf), s), outT, bf);
     }
 
-    /** silu(p[..., :w]) * p[..., w:]. */
+    /** silu(p[..., :w]) * p[..., w:] (one split). */
     static NDArray gated(NDArray p, int w) {
-        NDArray a = p.get("..., :" + w);
-        NDArray b = p.get("..., " + w + ":");
-        return silu(a).mul(b);
+        ai.djl.ndarray.NDList ab = p.split(new long[] {w}, p.getShape().dimension() - 1);
+        NDArray a = ab.get(0);
+        return silu(a).mul(ab.get(1));
     }
 
     static NDArray silu(NDArray a) {
