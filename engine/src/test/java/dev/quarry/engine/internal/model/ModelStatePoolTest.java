@@ -210,4 +210,36 @@ class ModelStatePoolTest {
             }
         }
     }
+
+    @Test
+    void poolStepsAndMembershipChangesLeakNoArrays() {
+        int modelArrays = countAlive(model.manager());
+        try (NDManager root = NDManager.newBaseManager(); ModelState pool = ModelState.pool(model, 4)) {
+            int stateArrays = -1;
+            for (int i = 0; i < 60; i++) {
+                try (NDManager step = root.newSubManager()) {
+                    if (i % 20 == 0) { // a row joins
+                        try (ModelState s = model.emptyState(1); NDManager pre = root.newSubManager()) {
+                            model.prefill(pre, new int[][] {{1 + i % 50, 2, 3}}, s);
+                            pool.appendRows(s);
+                        }
+                    }
+                    if (i % 20 == 10 && pool.batchSize() > 1) pool.removeRow(0); // a row leaves
+                    int[] tok = new int[pool.batchSize()];
+                    for (int r = 0; r < tok.length; r++) tok[r] = (i * 7 + r) % 50;
+                    model.decode(step, tok, pool);
+                    assertEquals(1, countAlive(step), "only the logits stay in the step manager");
+                }
+                int alive = countAlive(pool.manager);
+                if (stateArrays < 0) stateArrays = alive;
+                // storage + one view per storage array, whatever joined, left or grew
+                assertEquals(stateArrays, alive, "state arrays at step " + i);
+            }
+        }
+        assertEquals(modelArrays, countAlive(model.manager()), "model arrays after closing the pool");
+    }
+
+    private static int countAlive(NDManager m) {
+        return (int) m.getManagedArrays().stream().filter(a -> !a.isReleased()).count();
+    }
 }
