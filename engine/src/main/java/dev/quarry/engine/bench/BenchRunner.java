@@ -261,4 +261,20 @@ public final class BenchRunner {
     }
 
     private static double round(double d) { return Math.round(d * 100) / 100.0; }
+
+    /**
+     * Engine-only entry point (no jobs jar needed): {@code BenchRunner MODEL_DIR [f32|bf16]
+     * [workloads=generation,classification,extraction,roofline] [N P G] [--no-sequential]}. Prints the table.
+     */
+    public static void main(String[] args) throws Exception {
+        BenchConfig.Builder b = BenchConfig.builder().modelDir(Path.of(args[0]))
+                .dtype(args.length > 1 ? args[1] : "f32");
+        if (args.length > 2) b.workloads(List.of(args[2].split(",")));
+        if (args.length > 5) {
+            b.prompts(Integer.parseInt(args[3])).promptTokens(Integer.parseInt(args[4])).newTokens(Integer.parseInt(args[5]));
+        }
+        b.sequential(!List.of(args).contains("--no-sequential"));
+        BenchReport r = new BenchRunner(b.build(), msg -> System.err.println("[bench] " + msg)).run();
+        System.out.print(r.toTable());
+    }
 }
