@@ -83,6 +83,9 @@ public final class SchedulerCore implements AutoCloseable {
     private final List<Sequence> chunking = new ArrayList<>();
     private BatchState activeState;
     private long reservedBytes;
+    /** The model's per-sequence state: bytes independent of length (Mamba conv + SSM) and per token (K/V). */
+    private final long fixedRowBytes;
+    private final long perTokenBytes;
     private final LinkedHashMap<PrefixKey, BatchState> prefixCache = new LinkedHashMap<>(16, 0.75f, true);
 
     // shared caches
@@ -116,6 +119,8 @@ public final class SchedulerCore implements AutoCloseable {
         this.opts = opts;
         this.modelName = modelName;
         this.sampler = new RowSampler(Math.min(codec.decodableVocabSize(), model.vocabSize()));
+        this.fixedRowBytes = model.stateBytes(0);
+        this.perTokenBytes = Math.max(0, model.stateBytes(1) - fixedRowBytes);
         this.queue = new ArrayBlockingQueue<>(opts.queueCapacity());
         this.thread = new Thread(this::loop, "quarry-scheduler");
         this.thread.setDaemon(true);
@@ -403,7 +408,8 @@ public final class SchedulerCore implements AutoCloseable {
             Sequence s = waiting.peek();
             int live = active.size() + chunking.size() + out.size();
             if (live + 1 > opts.maxActiveSequences() && live > 0) break;
-            if (reservedBytes + s.reservedBytes > opts.stateBudgetBytes() && live > 0) break;
+            long need = Math.max(reservedBytes + s.reservedBytes, poolEstimate(out, s));
+            if (need > opts.stateBudgetBytes() && live > 0) break;
             int cost = s.suffixIds.length;
             boolean chunked = cost > opts.maxPrefillTokens();
             if (!chunked && prefillTokens + cost > budget && !out.isEmpty()) break;
@@ -418,6 +424,27 @@ public final class SchedulerCore implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * State bytes once {@code s} and {@code arrivals} join the live sequences: the slot pool is rectangular
+     * (every row gets the K/V columns of the longest row), so it is rows x (fixed per-row state + the
+     * longest reserved length x per-token state); classify rows are transient (their forks live only
+     * during the prefill step) and count with their own reservation.
+     */
+    private long poolEstimate(List<Sequence> arrivals, Sequence s) {
+        int rows = 0;
+        int longest = 0;
+        long transientBytes = 0;
+        List<List<Sequence>> groups = List.of(active, chunking, arrivals, List.of(s));
+        for (List<Sequence> g : groups) {
+            for (Sequence q : g) {
+                if (q.kind == Sequence.Kind.CLASSIFY) { transientBytes += q.reservedBytes; continue; }
+                rows++;
+                longest = Math.max(longest, q.promptLength() + q.maxNewTokens);
+            }
+        }
+        return rows * (fixedRowBytes + longest * perTokenBytes) + transientBytes;
     }
 
     /** Prefills the arrivals (suffixes over forked prefix states), scores classify rows, samples first tokens. */

@@ -231,6 +231,35 @@ class SchedulerToyTest {
         assertTrue(e.generate(new GenerationRequest("late", new int[] {40}, slow, false)).isCompletedExceptionally());
     }
 
+    @Test
+    void admissionCountsTheRectangularStateOfThePool() throws Exception {
+        // toy state: 64 bytes per row + 8 per token. The long request reserves 1000 tokens (8064 bytes); a short
+        // one 20 tokens (224 bytes). Each short fits beside the long one by its own size (8064 + 6 x 224 < 20000),
+        // but in the pool every row gets the longest row's columns: long + 1 short = 2 x 8064 fits, + 2 does not.
+        BatchingOptions o = BatchingOptions.builder().stateBudgetBytes(20_000).build();
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (GraniteEngine e = engine(o, 0)) {
+            e.setFaultInjector(events::add);
+            SamplingParams longRun = SamplingParams.builder().maxNewTokens(990).ignoreEos(true).build();
+            SamplingParams shortRun = SamplingParams.builder().maxNewTokens(15).ignoreEos(true).build();
+            CompletableFuture<GenerationResult> big = e.generate(new GenerationRequest("long", randomIds(new Random(2), 10), longRun, false));
+            List<CompletableFuture<GenerationResult>> shorts = new ArrayList<>();
+            for (int i = 0; i < 6; i++) shorts.add(e.generate(new GenerationRequest("s" + i, randomIds(new Random(i), 5), shortRun, false)));
+            for (var f : shorts) assertEquals(15, f.get(60, TimeUnit.SECONDS).ids().length);
+            assertEquals(990, big.get(60, TimeUnit.SECONDS).ids().length);
+            List<String> seen;
+            synchronized (events) { seen = new ArrayList<>(events); }
+            // while the long one runs, the shorts run one at a time: their token events never interleave
+            List<String> order = new ArrayList<>();
+            for (String id : seen) {
+                if (id.equals("long")) continue;
+                if (order.isEmpty() || !order.get(order.size() - 1).equals(id)) order.add(id);
+            }
+            assertEquals(6, order.size(), "each short ran without another beside it: " + order);
+            assertTrue(e.stats().stateBytes() <= 20_000 * 2, "pool bytes " + e.stats().stateBytes());
+        }
+    }
+
     static int[] concat(int[] a, int[] b) {
         int[] c = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
