@@ -332,6 +332,34 @@ class GraniteEngineTest {
         }
     }
 
+    @Test
+    void cancelAndTimeoutReachARequestWhileItsPromptIsPrefilledInChunks() throws Exception {
+        SamplingParams shortRun = SamplingParams.builder().maxNewTokens(6).ignoreEos(true).build();
+        int[] small = {11, 12, 13};
+        int[] longPrompt = ids(new Random(8), 2000);
+        SamplingParams more = SamplingParams.builder().maxNewTokens(1000).ignoreEos(true).build();
+        try (Engine e = open("tiny-hybrid", BatchingOptions.builder().maxPrefillTokens(8).build())) {
+            int[] want = get(e.generate(new GenerationRequest("w", small, shortRun, false))).ids();
+            CompletableFuture<GenerationResult> doomed = e.generate(new GenerationRequest("L", longPrompt, more, false));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (e.stats().activeSequences() == 0 && System.nanoTime() < until) Thread.sleep(1);
+            assertEquals(1, e.stats().activeSequences(), "admitted (2000 tokens take 250 chunks)");
+            assertTrue(doomed.cancel(true));
+            assertArrayEquals(want, get(e.generate(new GenerationRequest("after", small, shortRun, false))).ids());
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (e.stats().activeSequences() > 0 && System.nanoTime() < until) Thread.sleep(1);
+            assertEquals(0, e.stats().activeSequences(), "the cancelled prompt and its partial state are gone");
+        }
+        try (Engine e = open("tiny-hybrid", BatchingOptions.builder().maxPrefillTokens(8)
+                .requestTimeout(Duration.ofMillis(300)).build())) {
+            GenerationResult t = get(e.generate(new GenerationRequest("L", longPrompt, more, false)));
+            assertEquals(ErrorKind.TIMEOUT, t.error().kind(), "250 chunks + 1000 tokens never finish in 300 ms");
+            GenerationResult after = get(e.generate(new GenerationRequest("after", small,
+                    SamplingParams.builder().maxNewTokens(1).build(), false)));
+            assertTrue(after.error() == null || after.error().kind() == ErrorKind.TIMEOUT, String.valueOf(after.error()));
+        }
+    }
+
     // ------------------------------------------------------------------ (c) classify
 
     @Test
