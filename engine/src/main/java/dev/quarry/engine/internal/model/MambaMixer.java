@@ -132,9 +132,12 @@ final class MambaMixer {
         dt = clampDt(dt);
         dt = Ops.where(mask3, dt, sm.zeros(new Shape(1)));
 
-        // pad T up to a multiple of the chunk length (zeros: no effect on the state)
+        // as many chunks as chunk_size asks for, but each only as long as needed to cover T (the chunked SSD is
+        // exact for any chunk length; a 64-token prompt with chunk_size 256 would otherwise build 16x larger
+        // [.., Q, Q] arrays); pad T up to nc * q (zeros: no effect on the state)
         int nc = (t + chunk - 1) / chunk;
-        int tp = nc * chunk;
+        int q = (t + nc - 1) / nc;
+        int tp = nc * q;
         NDArray x4 = xf.reshape(b, t, nh, hd);
         if (tp > t) {
             x4 = x4.concat(sm.zeros(new Shape(b, tp - t, nh, hd)), 1);
@@ -143,21 +146,21 @@ final class MambaMixer {
             dt = dt.concat(sm.zeros(new Shape(b, tp - t, nh)), 1);
         }
         // -> [B, nh, c, Q, *]
-        NDArray xh = x4.reshape(b, nc, chunk, nh, hd).transpose(0, 3, 1, 2, 4);
-        NDArray bh = bm.reshape(b, nc, chunk, nh, ds).transpose(0, 3, 1, 2, 4);
-        NDArray ch = cm.reshape(b, nc, chunk, nh, ds).transpose(0, 3, 1, 2, 4);
-        NDArray dth = dt.reshape(b, nc, chunk, nh).transpose(0, 3, 1, 2); // [B, nh, c, Q]
+        NDArray xh = x4.reshape(b, nc, q, nh, hd).transpose(0, 3, 1, 2, 4);
+        NDArray bh = bm.reshape(b, nc, q, nh, ds).transpose(0, 3, 1, 2, 4);
+        NDArray ch = cm.reshape(b, nc, q, nh, ds).transpose(0, 3, 1, 2, 4);
+        NDArray dth = dt.reshape(b, nc, q, nh).transpose(0, 3, 1, 2); // [B, nh, c, Q]
         NDArray aa = dth.mul(a3); // [B, nh, c, Q]
         NDArray xd = xh.mul(dth.expandDims(4));
         NDArray cumA = aa.cumSum(3);
 
         // L[l, s] = exp(sum_{i=s+1..l} a_i) for s <= l, else 0 (summed without differences of cumsums)
-        NDArray ar = sm.arange(chunk);
-        NDArray rowI = ar.reshape(chunk, 1);
-        NDArray colS = ar.reshape(1, chunk);
+        NDArray ar = sm.arange(q);
+        NDArray rowI = ar.reshape(q, 1);
+        NDArray colS = ar.reshape(1, q);
         NDArray strict = rowI.gt(colS); // i > s
         NDArray lowerEq = rowI.gte(colS).toType(DataType.FLOAT32, false);
-        NDArray rep = aa.expandDims(4).broadcast(new Shape(b, nh, nc, chunk, chunk));
+        NDArray rep = aa.expandDims(4).broadcast(new Shape(b, nh, nc, q, q));
         // the [B, nh, c, Q, Q] temporaries are the largest of a prefill: free each as soon as it is used
         NDArray masked = Ops.where(strict, rep, sm.zeros(new Shape(1)));
         NDArray seg = masked.cumSum(3);
