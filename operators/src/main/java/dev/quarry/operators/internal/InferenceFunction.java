@@ -155,10 +155,16 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         });
     }
 
+    /**
+     * Flink calls this from its timer when the record's {@link ResultFuture} is not completed yet. The engine's
+     * answer may be racing it: {@link #finish} claims the record first (then the pending entry is gone and this
+     * is a no-op, the answer's output is on its way) or the timeout claims it (then the late answer is dropped).
+     * Either way the record is counted and emitted exactly once.
+     */
     @Override
     public void timeout(IN in, ResultFuture<OUT> out) {
         Pending<IN, OUT> p = pending.get(out);
-        if (p == null) p = new Pending<>(in, out, System.nanoTime());
+        if (p == null || p.done.get()) return; // the engine's answer already claimed this record
         CompletableFuture<TaskResult> f = p.future;
         String id = p.id != null ? p.id : UNKNOWN_ID;
         finish(p, TaskResult.failed(id, taskName, new EngineError(ErrorKind.TIMEOUT,
