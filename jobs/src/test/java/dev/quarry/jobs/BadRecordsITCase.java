@@ -102,7 +102,7 @@ class BadRecordsITCase {
         env.execute("bad-records");
 
         Set<String> good = new HashSet<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readAll(p + "-out", "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob(p + "-out")) {
             JsonNode j = Json.MAPPER.readTree(r.value());
             assertTrue(j.get("error").isNull());
             assertTrue(j.get("text").isTextual());
@@ -112,7 +112,7 @@ class BadRecordsITCase {
 
         Map<String, String> reasons = new HashMap<>();
         Map<String, byte[]> raw = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readAll(p + "-dlq", "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob(p + "-dlq")) {
             int index = Integer.parseInt(new String(r.key(), StandardCharsets.UTF_8).substring(1)) - 20;
             String kind = new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8);
             String msg = new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_MESSAGE_HEADER).value(), StandardCharsets.UTF_8);

@@ -30,12 +30,20 @@ class PipelineBenchITCase {
     }
 
     @Test
-    void bothRunsScoreTheSameRecords(@TempDir Path tmp) throws Exception {
-        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.SUMMARIZE).maxNewTokens(4).modelDir(tmp).build();
-        PipelineBench.Report r = PipelineBench.run(spec, SchedulerEngine.factory(), PipelineBench.texts(40, 10), 1, tmp);
-        assertEquals(40, r.engineAlone().records());
-        assertEquals(40, r.pipeline().records());
-        assertEquals(r.engineAlone().promptTokens(), r.pipeline().promptTokens(), "same prompts in both runs");
-        assertTrue(r.render().contains("pipeline / engine alone"));
+    void bothRunsScoreTheSameRecordsThroughTheRealEngine(@TempDir Path tmp) throws Exception {
+        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.SUMMARIZE).maxNewTokens(4).modelDir(RealEngine.checkpoint(tmp.resolve("cache"))).build();
+        PipelineBench.Report r = PipelineBench.run(spec, EngineFactory.real(), PipelineBench.texts(16, 10), 1, tmp, 2, System.err);
+        assertEquals(2, r.engineAlone().size());
+        assertEquals(2, r.pipeline().size());
+        for (int i = 0; i < 2; i++) {
+            PipelineBench.Run alone = r.engineAlone().get(i), pipe = r.pipeline().get(i);
+            assertEquals(16, alone.records());
+            assertEquals(16, pipe.records());
+            assertEquals(alone.promptTokens(), pipe.promptTokens(), "same prompts in both runs");
+            assertEquals(alone.generatedTokens(), pipe.generatedTokens(), "greedy decoding: same generated tokens in both runs");
+            assertTrue(pipe.window().compareTo(pipe.wall()) <= 0, "the engine window lies inside the pipeline's wall time");
+            assertTrue(!alone.window().isZero() && !pipe.window().isZero());
+        }
+        assertTrue(r.render().contains("pipeline / engine alone"), r.render());
     }
 }

@@ -3,7 +3,6 @@ package dev.quarry.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.ResultFiles;
@@ -27,7 +26,6 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.SecurityOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -47,11 +45,6 @@ class RealEngineJobsITCase {
         c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
         return c;
-    }
-
-    @BeforeAll
-    static void engineAvailable() {
-        assumeTrue(RealEngine.available(), "checkpoint maker not in this build yet");
     }
 
     /** The first {@code n} rows of the bundled sample as a Parquet file. */
@@ -97,6 +90,53 @@ class RealEngineJobsITCase {
                     assertTrue(g >= 1 && g <= 4, r.toString());
                 }
             }
+        }
+    }
+
+    @Test
+    void parquetToParquetWithInducedCrashesHasEachIdOnce(@TempDir Path tmp) throws Exception {
+        Path model = RealEngine.checkpoint(tmp.resolve("cache"));
+        int n = 600;
+        Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), n);
+        FakeEngine.SUBMITTED.set(0);
+        FakeEngine.crashNow.set(false);
+        FakeEngine.crashAt.set(250);                      // 1: a fixed submission, checkpoints every 100 ms before it
+        CrashingEngine.CRASHES.clear();
+        CrashingEngine.crashWhen.set(e -> FakeEngine.SUBMITTED.get() > 400 && e.outstanding() >= 4
+                ? "inside the engine (" + e.outstanding() + " requests in the engine)" : null);   // 2: records inside the engine
+        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.PROMPT).template("{text}").maxNewTokens(2)
+                .maxSequenceLength(96).modelDir(model).capacity(16).build();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build())
+                .spec(spec).parallelism(2).checkpointInterval(Duration.ofMillis(100)).restartAttempts(4).build();
+        BulkScoreRunner.Summary s;
+        try {
+            s = BulkScoreRunner.run(o, CrashingEngine.wrap(EngineFactory.real()), System.err, false);
+        } finally {
+            CrashingEngine.crashWhen.set(null);
+        }
+        assertEquals(0, FakeEngine.crashAt.get(), "crash 1 was injected");
+        assertEquals(1, CrashingEngine.CRASHES.size(), "crash 2 was injected: " + CrashingEngine.CRASHES);
+        assertTrue(FakeEngine.SUBMITTED.get() > n, "records were replayed: " + FakeEngine.SUBMITTED.get());
+        assertEquals(n, s.inputRows());
+        assertEquals(n, s.rows(), "output rows = input rows: " + s.render());
+        Set<String> ids = new HashSet<>(s.results().ids());
+        ids.addAll(s.errors().ids());
+        assertEquals(n, ids.size(), "each id exactly once");
+        long empties = 0, longs = 0, nulls = 0;
+        for (int i = 0; i < n; i++) {
+            if (i % 97 == 5) empties++;
+            else if (i % 101 == 7) longs++;
+            else if (i % 103 == 9) nulls++;
+        }
+        Map<String, Long> errs = s.errors().errorsByKind();
+        assertEquals(empties, errs.get("empty_input"), errs.toString());
+        assertEquals(longs, errs.get("input_too_long"), "201-char texts are over the 96-token budget: " + errs);
+        assertEquals(nulls, errs.get("invalid_record"), errs.toString());
+        for (Map<String, Object> r : ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 20)) {
+            int g = (Integer) r.get("generated_tokens");
+            assertTrue(g >= 1 && g <= 2, r.toString());
+            assertTrue(r.get("stars") instanceof Integer, "passthrough keeps its int type");
         }
     }
 

@@ -198,12 +198,10 @@ class SessionClusterITCase {
 
         Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 400);
         // DJL and its PyTorch natives are on the cluster classpath (lib/) and load once in the TaskManager JVM;
-        // the engine classes come with each job's jar. The second job must find the natives already loaded and
-        // still work. The real Granite model once the checkpoint maker is in the build, else the real scheduler
-        // on the toy model (both run DJL NDArray ops in the TaskManager).
-        boolean real = RealEngine.available();
-        Path model = real ? RealEngine.checkpoint(tmp.resolve("cache")) : tmp;
-        EngineFactory engines = real ? EngineFactory.real() : SchedulerEngine.factory();
+        // the second job must find the natives (and the engine registry) already loaded and still work. The real
+        // Granite model on a tiny generated checkpoint runs DJL NDArray ops in the TaskManager.
+        Path model = RealEngine.checkpoint(tmp.resolve("cache"));
+        EngineFactory engines = EngineFactory.real();
         for (int run = 1; run <= 2; run++) {
             ScoringSpec spec = ScoringSpec.builder().task(TaskKind.SUMMARIZE).maxNewTokens(4).modelDir(model).build();
             BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out" + run).toString())

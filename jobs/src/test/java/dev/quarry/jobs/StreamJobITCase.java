@@ -115,7 +115,7 @@ class StreamJobITCase {
         assertTrue(FakeEngine.SUBMITTED.get() > n, "failures replayed records: " + FakeEngine.SUBMITTED.get());
 
         Map<String, Integer> seen = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readAll("eos-out", "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob("eos-out")) {
             JsonNode j = Json.MAPPER.readTree(r.value());
             String id = j.get("id").asText();
             seen.merge(id, 1, Integer::sum);
@@ -123,7 +123,7 @@ class StreamJobITCase {
             assertEquals(Integer.parseInt(id.substring(1)), j.get("passthrough").get("i").asInt());
         }
         Map<String, String> dlq = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readAll("eos-dlq", "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob("eos-dlq")) {
             String id = new String(r.headers().lastHeader(DeadLetterSerializer.ID_HEADER).value(), StandardCharsets.UTF_8);
             seen.merge(id, 1, Integer::sum);
             dlq.put(id, new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8));
@@ -155,13 +155,13 @@ class StreamJobITCase {
         env.execute("stream-eos-scheduler");
         assertEquals(0, FakeEngine.crashAt.get(), "the crash was injected");
         Map<String, Integer> seen = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readAll("sch-out", "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob("sch-out")) {
             JsonNode j = Json.MAPPER.readTree(r.value());
             seen.merge(j.get("id").asText(), 1, Integer::sum);
             assertTrue(List.of("a", "b").contains(j.get("label").asText()), j.toString());
         }
         int dlq = 0;
-        for (ConsumerRecord<byte[], byte[]> r : broker.readAll("sch-dlq", "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob("sch-dlq")) {
             seen.merge(new String(r.headers().lastHeader(DeadLetterSerializer.ID_HEADER).value(), StandardCharsets.UTF_8), 1, Integer::sum);
             assertEquals("empty_input", new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8));
             dlq++;

@@ -119,7 +119,7 @@ class KafkaConnectorsITCase {
         assertTrue(SEEN.get() > n + 5, "the failure was injected and records replayed");
 
         Map<String, Integer> counts = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> rec : broker.readAll("out1", "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> rec : broker.readCommittedAfterJob("out1")) {
             JsonNode j = Json.MAPPER.readTree(rec.value());
             counts.merge(j.get("id").asText(), 1, Integer::sum);
             int i = Integer.parseInt(j.get("id").asText().substring(1));
@@ -133,7 +133,7 @@ class KafkaConnectorsITCase {
         assertTrue(broker.readAll("out1", "read_uncommitted").size() > n, "aborted transactional data exists");
 
         Map<String, String> dlq = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> rec : broker.readAll("dlq1", "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> rec : broker.readCommittedAfterJob("dlq1")) {
             String kind = new String(rec.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8);
             String msg = new String(rec.headers().lastHeader(DeadLetterSerializer.ERROR_MESSAGE_HEADER).value(), StandardCharsets.UTF_8);
             String key = new String(rec.key(), StandardCharsets.UTF_8);

@@ -106,6 +106,42 @@ public final class KafkaTestBroker implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Everything committed to a topic once its producers are done (the job ended): first waits until no open
+     * transaction is left on any partition, i.e. the read_committed end offset (the last stable offset) has
+     * caught up with the high watermark. Transaction markers are written after {@code commitTransaction}
+     * returns, so reading right after a job finished could miss its last committed transaction.
+     */
+    public List<ConsumerRecord<byte[], byte[]>> readCommittedAfterJob(String topic) {
+        Map<TopicPartition, Long> stable = null, high = null;
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (System.currentTimeMillis() < deadline) {
+            stable = endOffsets(topic, "read_committed");
+            high = endOffsets(topic, "read_uncommitted");
+            if (stable.equals(high)) return readAll(topic, "read_committed");
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new AssertionError("transactions on " + topic + " still open after 60 s: last stable offsets " + stable + ", high watermarks " + high);
+    }
+
+    private Map<TopicPartition, Long> endOffsets(String topic, String isolation) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("isolation.level", isolation);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream()
+                    .map(pi -> new TopicPartition(topic, pi.partition())).collect(Collectors.toList());
+            return Map.copyOf(c.endOffsets(parts));
+        }
+    }
+
     @Override
     public void close() throws Exception {
         cluster.close();

@@ -23,6 +23,9 @@ public class PipelineBenchCommand implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "1", description = "Flink parallelism (default: ${DEFAULT-VALUE})")
     int parallelism;
 
+    @Option(names = "--repeats", defaultValue = "2", description = "Measured (engine alone, pipeline) pairs after the warm-up (default: ${DEFAULT-VALUE})")
+    int repeats;
+
     @Option(names = "--work-dir", description = "Scratch directory (default: a new temporary directory)")
     Path workDir;
 
@@ -32,7 +35,7 @@ public class PipelineBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path work = workDir != null ? workDir : Files.createTempDirectory("quarry-pipeline-bench");
-        PipelineBench.Report r = PipelineBench.run(scoring.spec(), EngineFactory.real(), PipelineBench.texts(records, words), parallelism, work);
+        PipelineBench.Report r = PipelineBench.run(scoring.spec(), EngineFactory.real(), PipelineBench.texts(records, words), parallelism, work, repeats, System.err);
         System.out.print(r.render());
         return 0;
     }
