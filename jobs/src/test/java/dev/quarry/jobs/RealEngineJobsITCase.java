@@ -102,10 +102,11 @@ class RealEngineJobsITCase {
         FakeEngine.crashNow.set(false);
         FakeEngine.crashAt.set(250);                      // 1: a fixed submission, checkpoints every 100 ms before it
         CrashingEngine.CRASHES.clear();
-        CrashingEngine.crashWhen.set(e -> FakeEngine.SUBMITTED.get() > 400 && e.outstanding() >= 4
-                ? "inside the engine (" + e.outstanding() + " requests in the engine)" : null);   // 2: records inside the engine
+        // 2: with requests inside the engine (this cheap task keeps up with the source, so often only one or two)
+        CrashingEngine.crashWhen.set(e -> FakeEngine.SUBMITTED.get() > 300 && e.outstanding() >= 1
+                ? "inside the engine (" + e.outstanding() + " requests in the engine)" : null);
         ScoringSpec spec = ScoringSpec.builder().task(TaskKind.PROMPT).template("{text}").maxNewTokens(2)
-                .maxSequenceLength(96).modelDir(model).capacity(16).build();
+                .modelDir(model).capacity(16).build();
         BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
                 .mapping(InputMapping.builder().idField("doc_id").textField("body").build())
                 .spec(spec).parallelism(2).checkpointInterval(Duration.ofMillis(100)).restartAttempts(4).build();
@@ -116,23 +117,22 @@ class RealEngineJobsITCase {
             CrashingEngine.crashWhen.set(null);
         }
         assertEquals(0, FakeEngine.crashAt.get(), "crash 1 was injected");
-        assertEquals(1, CrashingEngine.CRASHES.size(), "crash 2 was injected: " + CrashingEngine.CRASHES);
+        assertEquals(1, CrashingEngine.CRASHES.size(), "crash 2 was injected: " + CrashingEngine.CRASHES + " after " + FakeEngine.SUBMITTED.get() + " submissions");
         assertTrue(FakeEngine.SUBMITTED.get() > n, "records were replayed: " + FakeEngine.SUBMITTED.get());
         assertEquals(n, s.inputRows());
         assertEquals(n, s.rows(), "output rows = input rows: " + s.render());
         Set<String> ids = new HashSet<>(s.results().ids());
         ids.addAll(s.errors().ids());
         assertEquals(n, ids.size(), "each id exactly once");
-        long empties = 0, longs = 0, nulls = 0;
+        long empties = 0, nulls = 0;
         for (int i = 0; i < n; i++) {
             if (i % 97 == 5) empties++;
-            else if (i % 101 == 7) longs++;
+            else if (i % 101 == 7) continue;   // a 201-char text: fine for the real engine's 4096-token budget
             else if (i % 103 == 9) nulls++;
         }
         Map<String, Long> errs = s.errors().errorsByKind();
-        assertEquals(empties, errs.get("empty_input"), errs.toString());
-        assertEquals(longs, errs.get("input_too_long"), "201-char texts are over the 96-token budget: " + errs);
-        assertEquals(nulls, errs.get("invalid_record"), errs.toString());
+        assertEquals(Map.of("empty_input", empties, "invalid_record", nulls), errs);
+        assertEquals(n - empties - nulls, s.results().rows());
         for (Map<String, Object> r : ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 20)) {
             int g = (Integer) r.get("generated_tokens");
             assertTrue(g >= 1 && g <= 2, r.toString());

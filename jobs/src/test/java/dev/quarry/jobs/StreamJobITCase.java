@@ -18,7 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.SecurityOptions;
@@ -64,16 +63,8 @@ class StreamJobITCase {
         return StreamJob.latestCheckpoint(new org.apache.flink.core.fs.Path(dir.toUri())).isPresent();
     }
 
-    static boolean checkpointInProgress(Path dir) {
-        try (Stream<Path> s = Files.walk(dir, 2)) {
-            return s.anyMatch(p -> p.getFileName().toString().startsWith("chk-") && !Files.exists(p.resolve("_metadata")));
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
     @Test
-    void kafkaToKafkaExactlyOnceAcrossInjectedFailures(@TempDir Path tmp) throws Exception {
+    void kafkaToKafkaExactlyOnceAcrossInjectedFailuresOnAFastEngine(@TempDir Path tmp) throws Exception {
         broker.createTopics(3, "eos-in", "eos-out", "eos-dlq");
         int n = 4000;
         List<byte[]> values = new ArrayList<>();
@@ -87,7 +78,7 @@ class StreamJobITCase {
 
         FakeEngine.SUBMITTED.set(0);
         FakeEngine.delayMs = 1;
-        FakeEngine.crashAt.set(900);            // 1: mid-stream, with records in flight inside the engine
+        FakeEngine.crashAt.set(900);            // 1: mid-stream, with records in flight inside the (fake) engine
         Path ckpt = tmp.resolve("ckpt");
         StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(broker.bootstrap()).inputTopic("eos-in")
                 .outputTopic("eos-out").dlqTopic("eos-dlq").spec(ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(tmp).capacity(16).build())
@@ -95,22 +86,24 @@ class StreamJobITCase {
                 .kafkaProperty("transaction.timeout.ms", "60000").parallelism(2).bounded(true).restartAttempts(5).build();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(StreamJob.configuration(o));
         StreamJob.build(env, o, FakeEngine.factory());
+        java.util.concurrent.atomic.AtomicBoolean secondArmed = new java.util.concurrent.atomic.AtomicBoolean();
         CompletableFuture<Void> armer = CompletableFuture.runAsync(() -> {
             try {
                 while (FakeEngine.crashAt.get() != 0) Thread.sleep(5);
                 long seen = FakeEngine.SUBMITTED.get();
                 while (!completedCheckpoint(ckpt) || FakeEngine.SUBMITTED.get() < seen + 300) Thread.sleep(5);
                 FakeEngine.crashNow.set(true);      // 2: after a completed checkpoint
-                while (FakeEngine.crashNow.get()) Thread.sleep(5);
-                long deadline = System.currentTimeMillis() + 20_000;
-                while (!checkpointInProgress(ckpt) && System.currentTimeMillis() < deadline) Thread.sleep(1);
-                FakeEngine.crashNow.set(true);      // 3: while a checkpoint is being taken (best effort: the window is short)
+                secondArmed.set(true);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
+        // (a crash while a checkpoint is being taken needs a window this fast engine does not leave open
+        // reliably; RealEngineStreamITCase injects it, condition-checked, through the real engine)
         env.execute("stream-eos");
         armer.cancel(true);
+        assertEquals(0, FakeEngine.crashAt.get(), "crash 1 was injected");
+        assertTrue(secondArmed.get() && !FakeEngine.crashNow.get(), "crash 2 was injected");
         FakeEngine.crashNow.set(false);
         assertTrue(FakeEngine.SUBMITTED.get() > n, "failures replayed records: " + FakeEngine.SUBMITTED.get());
 
