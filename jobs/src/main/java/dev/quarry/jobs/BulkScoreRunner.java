@@ -59,7 +59,7 @@ public final class BulkScoreRunner {
         Progress.Counters c = Progress.of(runId);
         try (ProgressBar pb = progressBar ? new ProgressBarBuilder().setTaskName("scoring").setInitialMax(total)
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(console))
-                .setUnit(" rows", 1).showSpeed().setUpdateIntervalMillis((int) PROGRESS_INTERVAL.toMillis()).build() : null) {
+                .setUnit(" rows", 1).showSpeed(new java.text.DecimalFormat("0.0")).setUpdateIntervalMillis((int) PROGRESS_INTERVAL.toMillis()).build() : null) {
             while (true) {
                 try {
                     client.getJobExecutionResult().get(PROGRESS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);

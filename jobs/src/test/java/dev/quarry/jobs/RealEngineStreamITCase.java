@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.connectors.Json;
 import dev.quarry.connectors.ResultSchema.TaskKind;
 import dev.quarry.connectors.kafka.DeadLetterSerializer;
+import dev.quarry.connectors.kafka.KafkaTestBroker;
 import dev.quarry.engine.EngineStats;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
