@@ -116,7 +116,7 @@ public class DemoCommand implements Callable<Integer> {
             String id = String.valueOf(r.get("id"));
             String result = task == TaskKind.CLASSIFY
                     ? r.get("label") + " " + formatProbabilities(r.get("probabilities"))
-                    : '"' + oneLine(String.valueOf(r.get("text"))) + '"';
+                    : '"' + oneLine(String.valueOf(r.get("text"))) + "\" (" + r.get("generated_tokens") + " tokens generated)";
             out.printf("  %-12s %-58s -> %s%n", id, abbreviate(texts.getOrDefault(id, ""), 58), result);
         }
     }
