@@ -327,29 +327,7 @@ public final class ModelState implements AutoCloseable {
             if (need > capacity / 2) growPoolKv(Math.max(need, Math.max(MIN_KV_CAPACITY, 2 * capacity)));
             return;
         }
-        NDArray oldMask = keyMask;
-        NDArray[] oldK = keys.clone();
-        NDArray[] oldV = values.clone();
-        allocKv(newCap);
-        if (kvLen > 0) {
-            NDIndex used = new NDIndex(":, :, :" + kvLen);
-            try (NDManager tmp = manager.newSubManager()) {
-                keyMask.set(new NDIndex(":, :" + kvLen), tmpGet(tmp, oldMask, new NDIndex(":, :" + kvLen)));
-                for (int i = 0; i < keys.length; i++) {
-                    if (keys[i] != null) {
-                        keys[i].set(used, tmpGet(tmp, oldK[i], used));
-                        values[i].set(used, tmpGet(tmp, oldV[i], used));
-                    }
-                }
-            }
-        }
-        oldMask.close();
-        for (int i = 0; i < keys.length; i++) {
-            if (oldK[i] != null) {
-                oldK[i].close();
-                oldV[i].close();
-            }
-        }
+        allocKvKeepingUsed(newCap, keys, values, () -> keyMask, ":");
     }
 
     /**
@@ -393,18 +371,29 @@ public final class ModelState implements AutoCloseable {
 
     /** Pool: new K/V storage of {@code newCap} columns for all slots, the active rows' used columns copied. */
     private void growPoolKv(int newCap) {
-        NDArray oldMask = sMask;
-        NDArray[] oldK = sKeys.clone();
-        NDArray[] oldV = sValues.clone();
-        allocKv(newCap); // new storage + views
+        allocKvKeepingUsed(newCap, sKeys, sValues, () -> sMask, ":" + batch);
+    }
+
+    /**
+     * Reallocates K/V storage at {@code newCap} columns ({@link #allocKv}) and copies the used columns of the
+     * rows selected by {@code rows} (an NDIndex row selector) from the old arrays; the old arrays are closed.
+     * {@code k}/{@code v} are the arrays {@code allocKv} replaces, {@code mask} reads the current mask field.
+     */
+    private void allocKvKeepingUsed(int newCap, NDArray[] k, NDArray[] v,
+            java.util.function.Supplier<NDArray> mask, String rows) {
+        NDArray oldMask = mask.get();
+        NDArray[] oldK = k.clone();
+        NDArray[] oldV = v.clone();
+        allocKv(newCap);
         if (kvLen > 0 && batch > 0) {
-            NDIndex used = new NDIndex(":" + batch + ", :, :" + kvLen);
+            NDIndex used = new NDIndex(rows + ", :, :" + kvLen);
+            NDIndex usedMask = new NDIndex(rows + ", :" + kvLen);
             try (NDManager tmp = manager.newSubManager()) {
-                sMask.set(new NDIndex(":" + batch + ", :" + kvLen), tmpGet(tmp, oldMask, new NDIndex(":" + batch + ", :" + kvLen)));
-                for (int i = 0; i < sKeys.length; i++) {
-                    if (sKeys[i] != null) {
-                        sKeys[i].set(used, tmpGet(tmp, oldK[i], used));
-                        sValues[i].set(used, tmpGet(tmp, oldV[i], used));
+                mask.get().set(usedMask, tmpGet(tmp, oldMask, usedMask));
+                for (int i = 0; i < k.length; i++) {
+                    if (k[i] != null) {
+                        k[i].set(used, tmpGet(tmp, oldK[i], used));
+                        v[i].set(used, tmpGet(tmp, oldV[i], used));
                     }
                 }
             }
