@@ -49,7 +49,7 @@ final class DecoderLayer {
         NDArray u = RmsNorm.normalize(h, eps);
         NDArray mixed;
         if (mamba != null) {
-            mixed = decode ? mamba.decode(u, st, step.scope) : mamba.prefill(u, step.mask3, step.convIdx, st, step.scope);
+            mixed = decode ? mamba.decode(u, st, step) : mamba.prefill(u, step.mask3, step.convIdx, st, step.scope);
         } else {
             mixed = attention.forward(u, step.attn, st);
         }
@@ -65,6 +65,8 @@ final class DecoderLayer {
         NDArray mask3;
         NDArray convIdx;
         Attention.StepContext attn;
+        /** Decode: [B, nh, hd, ds] fp32 scratch shared by the Mamba layers of the step (contents undefined). */
+        NDArray ssmScratch;
         final MambaMixer.StepScope scope = new MambaMixer.StepScope();
     }
 }

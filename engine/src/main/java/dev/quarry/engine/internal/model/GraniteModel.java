@@ -35,6 +35,12 @@ public final class GraniteModel implements AutoCloseable {
     private final DecoderLayer[] layers;
     /** RoPE inverse frequencies: [hd/2] fp32, or null. */
     private final NDArray invFreq;
+    /**
+     * Decode scratch for the Mamba state update: [rows, nh, hd, ds] fp32, grown to the largest decode batch seen
+     * (never shrunk; a step uses a view of its first B rows). Null before the first decode or without Mamba layers.
+     */
+    private NDArray ssmScratch;
+    private final boolean hasMamba;
     private final float embMul;
     private final float logitsScaling;
 
@@ -72,6 +78,9 @@ public final class GraniteModel implements AutoCloseable {
             manager.close();
             throw e;
         }
+        boolean mamba = false;
+        for (int i = 0; i < c.numHiddenLayers; i++) mamba |= c.layerType(i) == GraniteConfig.LayerType.MAMBA;
+        hasMamba = mamba;
         embMul = (float) c.embeddingMultiplier;
         logitsScaling = (float) c.logitsScaling;
     }
@@ -185,6 +194,7 @@ public final class GraniteModel implements AutoCloseable {
             NDArray keyOk = st.keyMask.get(":, :" + total).reshape(b, 1, 1, 1, total);
             if (decode) {
                 ctx.allowed = keyOk;
+                ls.ssmScratch = ssmScratch(b, sub);
             } else {
                 NDArray row = sub.arange(0, t, 1, DataType.INT64).reshape(t, 1).add(start);
                 NDArray col = sub.arange(0, total, 1, DataType.INT64).reshape(1, total);
@@ -209,7 +219,10 @@ public final class GraniteModel implements AutoCloseable {
                 NDArray cols = lmT.get(new NDIndex(":, {}", sub.create(tokens))); // [H, B*T]
                 cols.attach(sub);
                 if (bf != null) cols = cols.toType(DataType.FLOAT32, false);
-                h = cols.transpose();
+                // a contiguous [B*T, H] copy: the transposed view would hand its column-major strides to every
+                // element-wise result downstream, and torch's matmul then cannot fold [B, T, H] into one GEMM: it runs
+                // B separate products, each reading the whole weight (32 GEMVs per linear at 32 decode rows)
+                h = cols.transpose().flatten();
             }
             h.attach(sub);
             h = h.mul(embMul).reshape(b, t, config.hiddenSize);
@@ -237,6 +250,18 @@ public final class GraniteModel implements AutoCloseable {
         for (NDArray a : ls.scope.retired) a.close();
         st.commitStep(); // pooled states: replaced conv/SSM arrays are copied into their slots
         return logits;
+    }
+
+    private NDArray ssmScratch(int b, NDManager step) {
+        if (!hasMamba) return null;
+        if (ssmScratch == null || ssmScratch.getShape().get(0) < b) {
+            if (ssmScratch != null) ssmScratch.close();
+            long rows = ssmScratch == null ? b : Math.max(b, 2 * ssmScratch.getShape().get(0));
+            ssmScratch = manager.zeros(new Shape(rows, config.mambaNHeads, config.mambaDHead, config.mambaDState), DataType.FLOAT32);
+        }
+        NDArray view = ssmScratch.get(new NDIndex(":" + b));
+        view.attach(step);
+        return view;
     }
 
     private int checkBatch(int n, ModelState st) {

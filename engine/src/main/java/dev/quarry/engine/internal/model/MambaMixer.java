@@ -202,7 +202,8 @@ final class MambaMixer {
      * @param u [B, 1, H]
      * @return [B, 1, H]
      */
-    NDArray decode(NDArray u, ModelState st, StepScope scope) {
+    NDArray decode(NDArray u, ModelState st, DecoderLayer.Step step) {
+        StepScope scope = step.scope;
         long b = u.getShape().get(0);
         NDList parts = Ops.linear(u, inT, bf).split(projSplit, 2); // z, xBC, dt: [B, 1, *]
         NDArray window = st.conv[layer].get(CONV_TAIL).concat(parts.get(1), 1); // [B, K, C]
@@ -213,18 +214,27 @@ final class MambaMixer {
         NDArray dt = clampDt(softplus(parts.get(2).reshape(b, nh).add(dtBias))); // [B, nh]
         NDArray da = dt.mul(a).exp().reshape(b, nh, 1, 1);
         NDArray xdt = x.mul(dt.reshape(b, nh, 1)); // [B, nh, hd]
-        NDArray s = st.ssm[layer];
-        NDArray y;
-        if (ng == 1) { // B and C broadcast over the heads
-            s.muli(da).addi(xdt.reshape(b, nh, hd, 1).mul(xs.get(1).reshape(b, 1, 1, ds)));
-            y = s.matMul(xs.get(2).reshape(b, 1, ds, 1)); // [B, nh, hd, 1]
+        // s = s * exp(dt*A) + (x*dt) ⊗ B; y = s · C. The [B, nh, hd, ds] products go through one scratch array shared by
+        // all Mamba layers of the step (rows beyond B unused): a state-sized temporary per op would be a fresh
+        // 25 MB allocation per layer at 32 rows, which glibc returns to the kernel and page-faults back in
+        NDArray s = st.ssm[layer]; // [B, nh, hd, ds] fp32, updated in place
+        s.muli(da);
+        NDArray scr = step.ssmScratch; // [B, nh, hd, ds] fp32
+        Shape full = scr.getShape();
+        scr.set(ALL, xdt.reshape(b, nh, hd, 1).broadcast(full));
+        if (ng == 1) { // B and C shared by the heads
+            scr.muli(xs.get(1).reshape(b, 1, 1, ds));
+            s.addi(scr);
+            scr.set(ALL, xs.get(2).reshape(b, 1, 1, ds).broadcast(full));
         } else { // heads grouped as [B, ng, nh/ng, ...]
             int hpg = nh / ng;
-            NDArray dbx = xdt.reshape(b, ng, hpg, hd, 1).mul(xs.get(1).reshape(b, ng, 1, 1, ds));
-            s.muli(da).addi(dbx.reshape(b, nh, hd, ds));
-            y = s.reshape(b, ng, hpg, hd, ds).matMul(xs.get(2).reshape(b, ng, 1, ds, 1));
+            Shape grouped = new Shape(b, ng, hpg, hd, ds);
+            scr.reshape(grouped).muli(xs.get(1).reshape(b, ng, 1, 1, ds));
+            s.addi(scr);
+            scr.reshape(grouped).set(ALL, xs.get(2).reshape(b, ng, 1, 1, ds).broadcast(grouped));
         }
-        y = y.reshape(b, nh, hd).add(x.mul(d2)).reshape(b, 1, dInner);
+        NDArray y = scr.muli(s).sum(AXIS3); // [B, nh, hd]
+        y = y.add(x.mul(d2)).reshape(b, 1, dInner);
         return gatedOut(y, parts.get(0));
     }
 
@@ -236,6 +246,8 @@ final class MambaMixer {
 
     private static final ai.djl.ndarray.index.NDIndex CONV_TAIL = new ai.djl.ndarray.index.NDIndex(":, 1:, :");
     private static final int[] AXIS1 = {1};
+    private static final int[] AXIS3 = {3};
+    private static final ai.djl.ndarray.index.NDIndex ALL = new ai.djl.ndarray.index.NDIndex("...");
 
     /** [B, T, ng*ds] -> fp32 [B, T, nh, ds] (each group repeated for its heads). */
     private NDArray heads(NDArray g, long b, int t) {
