@@ -241,7 +241,7 @@ public final class GraniteModel implements AutoCloseable {
                 h = out;
             }
             NDArray last = t == 1 ? h.reshape(b, config.hiddenSize) : h.get(":, -1, :");
-            logits = Ops.linear(finalNorm.forward(last), lmT, bf).toType(DataType.FLOAT32, false).div(logitsScaling);
+            logits = Ops.linear(finalNorm.forward(last), lmT, bf).toType(DataType.FLOAT32, false).divi(logitsScaling); // in place: [B, V] is large
             logits.attach(step);
             st.kvLen = total;
         } finally {
