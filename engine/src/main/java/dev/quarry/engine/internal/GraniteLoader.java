@@ -33,6 +33,7 @@ final class GraniteLoader {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
         boolean bf16 = EngineOptions.DTYPE_BF16.equals(options.dtype());
         Device device = Device.fromName(options.device());
+        NativeMemoryAdvice.adviseOnce(options.device());
         GraniteTextCodec codec = GraniteTextCodec.open(dir.resolve("tokenizer.json"));
         GraniteModel model;
         try {

@@ -35,8 +35,8 @@ final class MambaMixer {
     private final NDArray dtBias;
     /** A = -exp(A_log): [nh], fp32. */
     private final NDArray a;
-    /** D: [nh], fp32, and the same as [nh, 1] / [nh, 1, 1, 1] (prepared once; no per-step reshape of weights). */
-    private final NDArray d, d2, d4;
+    /** D: [nh], fp32, and the same as [nh, 1] (prepared once; no per-step reshape of weights). */
+    private final NDArray d, d2;
     /** A as [nh, 1, 1]. */
     private final NDArray a3;
     /** out_proj^T · diag(gated-norm weight) · residual_multiplier: [d_inner, H] contiguous (from [H, d_inner]). */
@@ -79,7 +79,6 @@ final class MambaMixer {
         aLog.close();
         d = w.get(m, p + "D", true);
         d2 = d.reshape(nh, 1);
-        d4 = d.reshape(nh, 1, 1, 1);
         a3 = a.reshape(nh, 1, 1);
         NDArray normWeight = w.get(m, p + "norm.weight", false);
         outT = Ops.linearT(w.get(m, p + "out_proj.weight", false), normWeight, outScale, bf);
@@ -126,8 +125,10 @@ final class MambaMixer {
         conv = Ops.where(mask3, conv, zeroU);
 
         NDArray xf = conv.get("..., :" + dInner).toType(DataType.FLOAT32, false);
-        NDArray bm = heads(conv.get("..., " + dInner + ":" + (dInner + ng * ds)), b, t);
-        NDArray cm = heads(conv.get("..., " + (dInner + ng * ds) + ":"), b, t);
+        // B and C stay per group ([.., ng, ds]): every head of a group shares them, so C·Bᵀ, the chunk states and
+        // the inter-chunk output are computed once per group as larger matmuls, not once per head
+        NDArray bm = conv.get("..., " + dInner + ":" + (dInner + ng * ds)).toType(DataType.FLOAT32, false).reshape(b, t, ng, ds);
+        NDArray cm = conv.get("..., " + (dInner + ng * ds) + ":").toType(DataType.FLOAT32, false).reshape(b, t, ng, ds);
         NDArray dt = softplus(dtRaw.toType(DataType.FLOAT32, false).add(dtBias));
         dt = clampDt(dt);
         dt = Ops.where(mask3, dt, sm.zeros(new Shape(1)));
@@ -138,59 +139,62 @@ final class MambaMixer {
         int nc = (t + chunk - 1) / chunk;
         int q = (t + nc - 1) / nc;
         int tp = nc * q;
+        int hpg = nh / ng;
         NDArray x4 = xf.reshape(b, t, nh, hd);
         if (tp > t) {
             x4 = x4.concat(sm.zeros(new Shape(b, tp - t, nh, hd)), 1);
-            bm = bm.concat(sm.zeros(new Shape(b, tp - t, nh, ds)), 1);
-            cm = cm.concat(sm.zeros(new Shape(b, tp - t, nh, ds)), 1);
+            bm = bm.concat(sm.zeros(new Shape(b, tp - t, ng, ds)), 1);
+            cm = cm.concat(sm.zeros(new Shape(b, tp - t, ng, ds)), 1);
             dt = dt.concat(sm.zeros(new Shape(b, tp - t, nh)), 1);
         }
-        // -> [B, nh, c, Q, *]
-        NDArray xh = x4.reshape(b, nc, q, nh, hd).transpose(0, 3, 1, 2, 4);
-        NDArray bh = bm.reshape(b, nc, q, nh, ds).transpose(0, 3, 1, 2, 4);
-        NDArray ch = cm.reshape(b, nc, q, nh, ds).transpose(0, 3, 1, 2, 4);
+        NDArray xh = x4.reshape(b, nc, q, nh, hd).transpose(0, 3, 1, 2, 4); // [B, nh, c, Q, hd]
+        NDArray bg = bm.reshape(b, nc, q, ng, ds).transpose(0, 1, 3, 2, 4); // [B, c, ng, Q, ds]
+        NDArray cg = cm.reshape(b, nc, q, ng, ds).transpose(0, 1, 3, 2, 4); // [B, c, ng, Q, ds]
         NDArray dth = dt.reshape(b, nc, q, nh).transpose(0, 3, 1, 2); // [B, nh, c, Q]
         NDArray aa = dth.mul(a3); // [B, nh, c, Q]
-        NDArray xd = xh.mul(dth.expandDims(4));
+        NDArray xd = xh.mul(dth.expandDims(4)); // [B, nh, c, Q, hd]
         NDArray cumA = aa.cumSum(3);
 
-        // L[l, s] = exp(sum_{i=s+1..l} a_i) for s <= l, else 0 (summed without differences of cumsums)
+        // L[l, s] = exp(sum_{i=s+1..l} a_i) for s <= l, else 0 (summed without differences of cumsums); the
+        // [B, nh, c, Q, Q] arrays are the largest of a prefill: updated in place where possible, freed once used
         NDArray ar = sm.arange(q);
         NDArray rowI = ar.reshape(q, 1);
         NDArray colS = ar.reshape(1, q);
-        NDArray strict = rowI.gt(colS); // i > s
+        NDArray strict = rowI.gt(colS).toType(DataType.FLOAT32, false); // i > s
         NDArray lowerEq = rowI.gte(colS).toType(DataType.FLOAT32, false);
-        NDArray rep = aa.expandDims(4).broadcast(new Shape(b, nh, nc, q, q));
-        // the [B, nh, c, Q, Q] temporaries are the largest of a prefill: free each as soon as it is used
-        NDArray masked = Ops.where(strict, rep, sm.zeros(new Shape(1)));
+        NDArray masked = aa.expandDims(4).mul(strict); // [B, nh, c, Q(i), Q(s)]: a_i where i > s
         NDArray seg = masked.cumSum(3);
         masked.close();
-        NDArray segExp = seg.exp();
+        NDArray lmat = seg.exp();
         seg.close();
-        NDArray lmat = segExp.mul(lowerEq);
-        segExp.close();
-
-        NDArray cb = ch.matMul(bh.transpose(0, 1, 2, 4, 3)); // [B, nh, c, Q(l), Q(s)]
-        NDArray weighted = cb.mul(lmat);
+        lmat.muli(lowerEq);
+        NDArray cb = cg.matMul(bg.transpose(0, 1, 2, 4, 3)); // [B, c, ng, Q(l), Q(s)]
+        lmat.reshape(b, ng, hpg, nc, q, q).muli(cb.transpose(0, 2, 1, 3, 4).expandDims(2)); // (C·Bᵀ) ∘ L per head
         cb.close();
+        NDArray ydiag = lmat.matMul(xd); // [B, nh, c, Q, hd]
         lmat.close();
-        NDArray ydiag = weighted.matMul(xd); // [B, nh, c, Q, hd]
-        weighted.close();
         NDArray last = cumA.get("..., -1:"); // [B, nh, c, 1]
         NDArray decay = last.sub(cumA).exp(); // [B, nh, c, Q]
-        NDArray sc = xd.mul(decay.expandDims(4)).transpose(0, 1, 2, 4, 3).matMul(bh); // [B, nh, c, hd, ds]
+        // chunk states per group: [hpg*hd, Q] · [Q, ds]
+        NDArray xg = xd.mul(decay.expandDims(4)).reshape(b, ng, hpg, nc, q, hd).transpose(0, 3, 1, 2, 5, 4)
+                .reshape(b, nc, ng, (long) hpg * hd, q);
+        NDArray sc = xg.matMul(bg).reshape(b, nc, nh, hd, ds); // [B, c, nh, hd, ds]
         NDArray chunkDecay = last.exp(); // [B, nh, c, 1]
         NDArray h = st.ssm[layer];
         NDList hs = new NDList(nc);
         for (int c = 0; c < nc; c++) {
             hs.add(h);
             NDArray dc = chunkDecay.get(":, :, " + c + ", :").expandDims(3); // [B, nh, 1, 1]
-            h = h.mul(dc).add(sc.get(":, :, " + c));
+            h = h.mul(dc).addi(sc.get(":, " + c));
         }
-        NDArray hst = NDArrays.stack(hs, 2); // [B, nh, c, hd, ds]
-        NDArray yoff = ch.matMul(hst.transpose(0, 1, 2, 4, 3)).mul(cumA.exp().expandDims(4));
-        NDArray y = ydiag.add(yoff).add(xh.mul(d4));
-        y = y.transpose(0, 2, 3, 1, 4).reshape(b, tp, dInner);
+        // output from the state entering each chunk, per group: C [Q, ds] · H_inᵀ [ds, hpg*hd]
+        NDArray hin = (nc == 1 ? hs.get(0).expandDims(1) : NDArrays.stack(hs, 1))
+                .reshape(b, nc, ng, (long) hpg * hd, ds); // [B, c, ng, hpg*hd, ds]
+        NDArray expA = cumA.exp().reshape(b, ng, hpg, nc, q).transpose(0, 3, 1, 4, 2).expandDims(5); // [B, c, ng, Q, hpg, 1]
+        NDArray yoff = cg.matMul(hin.transpose(0, 1, 2, 4, 3)).reshape(b, nc, ng, q, hpg, hd).mul(expA)
+                .transpose(0, 1, 3, 2, 4, 5).reshape(b, nc, q, nh, hd); // [B, c, Q, nh, hd]
+        NDArray y = yoff.add(ydiag.transpose(0, 2, 3, 1, 4)).add(x4.mul(d2).reshape(b, nc, q, nh, hd));
+        y = y.reshape(b, tp, dInner);
         if (tp > t) y = y.get(":, :" + t + ", :");
         scope.replace(st.ssm, layer, h == st.ssm[layer] ? h.duplicate() : h);
         return gatedOut(y, z);
@@ -248,12 +252,6 @@ final class MambaMixer {
     private static final int[] AXIS1 = {1};
     private static final int[] AXIS3 = {3};
     private static final ai.djl.ndarray.index.NDIndex ALL = new ai.djl.ndarray.index.NDIndex("...");
-
-    /** [B, T, ng*ds] -> fp32 [B, T, nh, ds] (each group repeated for its heads). */
-    private NDArray heads(NDArray g, long b, int t) {
-        NDArray r = g.toType(DataType.FLOAT32, false).reshape(b, t, ng, ds);
-        return ng == nh ? r : r.repeat(2, nh / ng);
-    }
 
     /** torch's softplus (beta 1, threshold 20: x itself above 20), one native op. */
     static NDArray softplus(NDArray x) {

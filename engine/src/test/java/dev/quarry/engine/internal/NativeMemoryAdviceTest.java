@@ -1,0 +1,29 @@
+package dev.quarry.engine.internal;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class NativeMemoryAdviceTest {
+    @Test
+    void recognisesTheHugePageTunable() {
+        assertTrue(NativeMemoryAdvice.tuned(NativeMemoryAdvice.RECOMMENDED_GLIBC_TUNABLES));
+        assertTrue(NativeMemoryAdvice.tuned("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"));
+        assertFalse(NativeMemoryAdvice.tuned(null));
+        assertFalse(NativeMemoryAdvice.tuned("glibc.malloc.hugetlb=0"));
+    }
+
+    /** The launcher and the Docker image set the same value the engine recommends. */
+    @Test
+    void launcherAndImageSetTheRecommendedValue() throws Exception {
+        Path root = Path.of("..").toAbsolutePath().normalize();
+        for (String file : new String[] {"quarry", "docker/Dockerfile"}) {
+            String text = Files.readString(root.resolve(file));
+            assertTrue(text.contains("GLIBC_TUNABLES") && text.contains(NativeMemoryAdvice.RECOMMENDED_GLIBC_TUNABLES),
+                    file + " does not set GLIBC_TUNABLES=" + NativeMemoryAdvice.RECOMMENDED_GLIBC_TUNABLES);
+        }
+    }
+}
