@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +30,6 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
     /** Tensors at least this large are handed out without a copy; the caller must copy them before close(). */
     public static final long WRAP_MIN_BYTES = 1L << 20;
 
-    private static final int CONVERT_CHUNK = 1 << 16;
 
     private final java.util.List<ByteBuffer> live = new java.util.ArrayList<>();
     private record Entry(Path file, String dtype, long[] shape, long begin, long end) {}
@@ -189,51 +187,48 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
         for (long d : e.shape) count *= d;
         try (FileChannel ch = FileChannel.open(e.file, StandardOpenOption.READ)) {
             ByteBuffer src = ch.map(FileChannel.MapMode.READ_ONLY, e.begin, e.end - e.begin).order(ByteOrder.LITTLE_ENDIAN);
-            ByteBuffer out;
-            switch (e.dtype) {
-                case "F32":
-                    out = src;
-                    break;
-                case "BF16": {
-                    out = ByteBuffer.allocateDirect((int) (count * 4)).order(ByteOrder.nativeOrder());
-                    ShortBuffer s = src.asShortBuffer();
-                    java.nio.IntBuffer o = out.asIntBuffer();
-                    short[] in = new short[CONVERT_CHUNK];
-                    int[] bits = new int[CONVERT_CHUNK];
-                    while (s.hasRemaining()) {
-                        int n = Math.min(CONVERT_CHUNK, s.remaining());
-                        s.get(in, 0, n);
-                        for (int i = 0; i < n; i++) bits[i] = (in[i] & 0xFFFF) << 16; // bf16 = top half of fp32
-                        o.put(bits, 0, n);
-                    }
-                    break;
-                }
-                case "F16": {
-                    out = ByteBuffer.allocateDirect((int) (count * 4)).order(ByteOrder.nativeOrder());
-                    ShortBuffer s = src.asShortBuffer();
-                    for (long i = 0; i < count; i++) out.putFloat(halfToFloat(s.get()));
-                    out.flip();
-                    break;
-                }
-                default:
-                    throw new IllegalArgumentException(e.file + ": tensor " + name + " has unsupported dtype " + e.dtype);
-            }
-            if (out.remaining() != count * 4) {
+            int width = e.dtype.equals("F32") ? 4 : e.dtype.equals("BF16") || e.dtype.equals("F16") ? 2 : -1;
+            if (width < 0) throw new IllegalArgumentException(e.file + ": tensor " + name + " has unsupported dtype " + e.dtype);
+            if (src.remaining() != count * width) {
                 throw new IllegalArgumentException(e.file + ": tensor " + name + " byte size does not match its shape");
             }
-            NDArray wrapped = manager.create(out, new Shape(e.shape), DataType.FLOAT32);
+            Shape shape = new Shape(e.shape);
+            if (e.dtype.equals("F16")) { // torch widens it straight from the mapping (DJL creates float16)
+                NDArray half = manager.create(src, shape, DataType.FLOAT16);
+                try {
+                    return half.toType(DataType.FLOAT32, true);
+                } finally {
+                    half.close();
+                    release(src);
+                }
+            }
+            if (e.dtype.equals("BF16")) {
+                // DJL 0.35 cannot create a bf16 array (see Bf16) nor reinterpret bits, so the widening (bf16 = the top
+                // half of an fp32) is a chunked copy written straight into an uninitialized fp32 array's memory
+                NDArray out = manager.create(shape, DataType.FLOAT32);
+                try {
+                    ByteBuffer dst = out.toByteBuffer(true).order(ByteOrder.nativeOrder());
+                    if (!dst.isDirect()) throw new IllegalStateException("DJL returned a copy, not the array's memory");
+                    widenBf16(src.asShortBuffer(), dst.asIntBuffer());
+                } catch (RuntimeException ex) {
+                    out.close();
+                    throw ex;
+                } finally {
+                    release(src);
+                }
+                return out;
+            }
+            NDArray wrapped = manager.create(src, shape, DataType.FLOAT32);
             if (count * 4 < WRAP_MIN_BYTES) {
                 // small tensors are kept as they are: take an owned copy and release the buffer now
                 NDArray owned = wrapped.duplicate();
                 wrapped.close();
                 release(src);
-                if (out != src) release(out);
                 return owned;
             }
             // large tensors may be wrapped without a copy: the model copies them into its own layout at load
             // and close() releases the mapping afterwards (so resident memory stays ~1x the weights)
             live.add(src);
-            if (out != src) live.add(out);
             return wrapped;
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot read tensor " + name + " from " + e.file + ": " + ex.getMessage(), ex);
@@ -280,17 +275,17 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
         }
     }
 
-    /** IEEE half -> float (Java 17 has no Float.float16ToFloat). */
-    static float halfToFloat(short h) {
-        int bits = h & 0xFFFF;
-        int sign = (bits & 0x8000) << 16;
-        int exp = (bits >>> 10) & 0x1F;
-        int mant = bits & 0x3FF;
-        if (exp == 0x1F) return Float.intBitsToFloat(sign | 0x7F800000 | (mant << 13));
-        if (exp == 0) {
-            float v = mant * 0x1p-24f;
-            return sign != 0 ? -v : v;
+    /** bf16 bit patterns -> fp32 bit patterns (the bf16 bits become the top half), in chunks. */
+    private static void widenBf16(java.nio.ShortBuffer in, java.nio.IntBuffer out) {
+        short[] half = new short[CONVERT_CHUNK];
+        int[] bits = new int[CONVERT_CHUNK];
+        while (in.hasRemaining()) {
+            int n = Math.min(CONVERT_CHUNK, in.remaining());
+            in.get(half, 0, n);
+            for (int i = 0; i < n; i++) bits[i] = (half[i] & 0xFFFF) << 16;
+            out.put(bits, 0, n);
         }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
+
+    private static final int CONVERT_CHUNK = 1 << 16;
 }

@@ -29,6 +29,31 @@ class SafetensorsWeightsTest {
     @TempDir
     Path dir;
 
+    /** F16 and BF16 tensors widen to the exact fp32 values of their bit patterns (normals, subnormals, inf). */
+    @Test
+    void sixteenBitTensorsWidenExactly() throws IOException {
+        short[] f16 = {0x3C00, (short) 0xC000, 0x3800, 0x7BFF, 0x0001, 0x7C00};
+        float[] f16Want = {1f, -2f, 0.5f, 65504f, 0x1p-24f, Float.POSITIVE_INFINITY};
+        short[] bf16 = {0x3F80, (short) 0xC000, 0x4049, 0x0001, 0x7F80};
+        float[] bf16Want = {1f, -2f, 3.140625f, Float.intBitsToFloat(0x00010000), Float.POSITIVE_INFINITY};
+        ByteBuffer data = ByteBuffer.allocate(2 * (f16.length + bf16.length)).order(ByteOrder.LITTLE_ENDIAN);
+        for (short v : f16) data.putShort(v);
+        for (short v : bf16) data.putShort(v);
+        String header = "{\"half\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,12]},"
+                + "\"brain\":{\"dtype\":\"BF16\",\"shape\":[5],\"data_offsets\":[12,22]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer file = ByteBuffer.allocate(8 + h.length + data.capacity()).order(ByteOrder.LITTLE_ENDIAN);
+        file.putLong(h.length).put(h).put(data.array());
+        Files.write(dir.resolve("model.safetensors"), file.array());
+        try (SafetensorsWeights w = new SafetensorsWeights(dir); NDManager m = NDManager.newBaseManager()) {
+            NDArray half = w.get(m, "half", true);
+            assertEquals(DataType.FLOAT32, half.getDataType());
+            assertEquals(new ai.djl.ndarray.types.Shape(2, 3), half.getShape());
+            assertArrayEquals(f16Want, half.toFloatArray());
+            assertArrayEquals(bf16Want, w.get(m, "brain", true).toFloatArray());
+        }
+    }
+
     @Test
     void shardedAndBf16CheckpointsComputeTheSameModel() throws IOException {
         GraniteConfig c = RandomWeights.tiny(true, true);
