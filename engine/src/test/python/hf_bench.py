@@ -47,8 +47,10 @@ def main():
     ap.add_argument("--no-sequential", action="store_true")
     ap.add_argument("--workloads", default="generation,classification,extraction")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--labels", default=",".join(LABELS), help="classification labels, comma-separated")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
+    labels = a.labels.split(",")
     if a.threads:
         torch.set_num_threads(a.threads)
     dtype = torch.float32 if a.dtype == "f32" else torch.bfloat16
@@ -118,9 +120,9 @@ def main():
         instr = "Route the support message to one team. "
         while len(tok.encode(instr)) < a.instruction_tokens:
             instr += rnd.choice(WORDS) + " "
-        head = (instr.strip() + "\n\nLabels:\n" + "".join(f"- {l}\n" for l in LABELS) + "\nText:\n")
+        head = (instr.strip() + "\n\nLabels:\n" + "".join(f"- {l}\n" for l in labels) + "\nText:\n")
         texts = [chat(head + r) for r in records()]
-        new = max(len(tok.encode(l)) for l in LABELS) + 1
+        new = max(len(tok.encode(l)) for l in labels) + 1
         for seq in modes:
             run_prompts(texts, new, seq, "classification", "hf generate-label " + ("batch-1" if seq else "batched"))
 

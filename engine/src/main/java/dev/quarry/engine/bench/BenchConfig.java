@@ -11,6 +11,11 @@ public final class BenchConfig {
     public static final int DEFAULT_NEW_TOKENS = 32;
     public static final int DEFAULT_INSTRUCTION_TOKENS = 300;
     public static final int DEFAULT_RECORD_TOKENS = 24;
+    /**
+     * Classification labels. With a checkpoint from {@code make-checkpoint} (byte-level tokenizer without merges) these
+     * are 5-9 tokens each, where a real Granite tokenizer needs 1-2; {@code --labels A,B,C,D} gives the short case.
+     */
+    public static final List<String> DEFAULT_LABELS = List.of("billing", "technical", "account", "other");
     public static final List<String> ALL_WORKLOADS = List.of("generation", "classification", "extraction", "roofline");
 
     private final Path modelDir;
@@ -24,11 +29,13 @@ public final class BenchConfig {
     private final List<String> workloads;
     private final boolean sequential;
     private final long seed;
+    private final List<String> labels;
 
     private BenchConfig(Builder b) {
         modelDir = b.modelDir; device = b.device; dtype = b.dtype; prompts = b.prompts; promptTokens = b.promptTokens;
         newTokens = b.newTokens; instructionTokens = b.instructionTokens; recordTokens = b.recordTokens;
         workloads = List.copyOf(b.workloads); sequential = b.sequential; seed = b.seed;
+        labels = List.copyOf(b.labels);
     }
 
     public static Builder builder() { return new Builder(); }
@@ -48,6 +55,7 @@ public final class BenchConfig {
     /** Also run each workload one request at a time (batch 1). */
     public boolean sequential() { return sequential; }
     public long seed() { return seed; }
+    public List<String> labels() { return labels; }
 
     public static final class Builder {
         private Path modelDir;
@@ -61,6 +69,7 @@ public final class BenchConfig {
         private List<String> workloads = ALL_WORKLOADS;
         private boolean sequential = true;
         private long seed;
+        private List<String> labels = DEFAULT_LABELS;
 
         public Builder modelDir(Path v) { modelDir = v; return this; }
         public Builder device(String v) { device = v; return this; }
@@ -73,6 +82,7 @@ public final class BenchConfig {
         public Builder workloads(List<String> v) { workloads = v; return this; }
         public Builder sequential(boolean v) { sequential = v; return this; }
         public Builder seed(long v) { seed = v; return this; }
+        public Builder labels(List<String> v) { labels = v; return this; }
 
         public BenchConfig build() {
             Objects.requireNonNull(modelDir, "model directory must be set");
@@ -82,6 +92,8 @@ public final class BenchConfig {
                 if (!ALL_WORKLOADS.contains(w))
                     throw new IllegalArgumentException("unknown workload '" + w + "', expected one of " + ALL_WORKLOADS);
             }
+            if (labels == null || labels.size() < 2 || new java.util.HashSet<>(labels).size() != labels.size())
+                throw new IllegalArgumentException("classification needs at least 2 distinct labels, got " + labels);
             return new BenchConfig(this);
         }
     }

@@ -33,7 +33,6 @@ import java.util.function.Consumer;
  * same run.
  */
 public final class BenchRunner {
-    public static final List<String> LABELS = List.of("billing", "technical", "account", "other");
     private static final String[] WORDS = ("the customer reports that the invoice was charged twice after the update and "
             + "asks for a refund while the login page keeps failing on mobile devices since yesterday").split(" ");
 
@@ -50,7 +49,7 @@ public final class BenchRunner {
         BenchReport report = new BenchReport();
         GraniteConfig gc = GraniteConfig.load(cfg.modelDir().resolve("config.json"));
         BatchingOptions batching = BatchingOptions.builder()
-                .maxActiveSequences(Math.max(BatchingOptions.DEFAULT_MAX_ACTIVE_SEQUENCES, cfg.prompts() * LABELS.size()))
+                .maxActiveSequences(Math.max(BatchingOptions.DEFAULT_MAX_ACTIVE_SEQUENCES, cfg.prompts() * cfg.labels().size()))
                 .maxSequenceLength(Math.max(BatchingOptions.DEFAULT_MAX_SEQUENCE_LENGTH,
                         cfg.promptTokens() + cfg.newTokens() + cfg.instructionTokens() + 4 * cfg.recordTokens() + 256))
                 .build();
@@ -141,7 +140,7 @@ public final class BenchRunner {
         while (engine.codec().encode(instr.toString()).length < cfg.instructionTokens()) {
             instr.append(WORDS[rnd.nextInt(WORDS.length)]).append(' ');
         }
-        ClassifyTask shared = ClassifyTask.builder().labels(LABELS).instruction(instr.toString()).build();
+        ClassifyTask shared = ClassifyTask.builder().labels(cfg.labels()).instruction(instr.toString()).build();
         List<TaskInput> records = records(engine, rnd);
         log.accept("classification: warm-up");
         runTasks(engine, i -> shared, records.subList(0, 1), false);
@@ -153,7 +152,7 @@ public final class BenchRunner {
             // a distinct instruction per record: its prefix is prefilled for every record (no sharing)
             List<ClassifyTask> distinct = new ArrayList<>();
             for (int i = 0; i < records.size(); i++) {
-                distinct.add(ClassifyTask.builder().labels(LABELS).instruction(instr + " Ticket batch " + i + ".").build());
+                distinct.add(ClassifyTask.builder().labels(cfg.labels()).instruction(instr + " Ticket batch " + i + ".").build());
             }
             log.accept("classification: no shared prefix, " + m);
             Run b = runTasks(engine, distinct::get, records, sequential);
@@ -264,7 +263,7 @@ public final class BenchRunner {
 
     /**
      * Engine-only entry point (no jobs jar needed): {@code BenchRunner MODEL_DIR [f32|bf16]
-     * [workloads=generation,classification,extraction,roofline] [N P G] [--no-sequential]}. Prints the table.
+     * [workloads=generation,classification,extraction,roofline] [N P G] [--no-sequential] [--labels=A,B,..]}. Prints the table.
      */
     public static void main(String[] args) throws Exception {
         BenchConfig.Builder b = BenchConfig.builder().modelDir(Path.of(args[0]))
@@ -274,6 +273,7 @@ public final class BenchRunner {
             b.prompts(Integer.parseInt(args[3])).promptTokens(Integer.parseInt(args[4])).newTokens(Integer.parseInt(args[5]));
         }
         b.sequential(!List.of(args).contains("--no-sequential"));
+        for (String a : args) if (a.startsWith("--labels=")) b.labels(List.of(a.substring("--labels=".length()).split(",")));
         BenchReport r = new BenchRunner(b.build(), msg -> System.err.println("[bench] " + msg)).run();
         System.out.print(r.toTable());
     }

@@ -47,6 +47,9 @@ public class BenchCommand implements Callable<Integer> {
             description = "Comma-separated subset of generation,classification,extraction,roofline (default: all)")
     List<String> workloads;
 
+    @Option(names = "--labels", split = ",", description = "Classification labels (default: billing,technical,account,other)")
+    List<String> labels;
+
     @Option(names = "--no-sequential", description = "Skip the batch-1 sequential runs")
     boolean noSequential;
 
@@ -60,7 +63,8 @@ public class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BenchConfig cfg = BenchConfig.builder().modelDir(model).device(device).dtype(dtype).prompts(prompts)
                 .promptTokens(promptTokens).newTokens(newTokens).instructionTokens(instructionTokens)
-                .recordTokens(recordTokens).workloads(workloads).sequential(!noSequential).seed(seed).build();
+                .recordTokens(recordTokens).workloads(workloads).sequential(!noSequential).seed(seed)
+                .labels(labels == null ? BenchConfig.DEFAULT_LABELS : labels).build();
         BenchReport r = new BenchRunner(cfg, msg -> System.err.println("[bench] " + msg)).run();
         System.out.print(json ? r.toJson() + "\n" : r.toTable());
         return 0;
