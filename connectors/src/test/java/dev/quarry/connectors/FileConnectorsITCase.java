@@ -10,6 +10,7 @@ import dev.quarry.connectors.arrow.ArrowResults;
 import dev.quarry.connectors.parquet.ParquetFiles;
 import dev.quarry.connectors.parquet.ParquetInputFormat;
 import dev.quarry.connectors.parquet.ParquetResults;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.file.Files;
@@ -37,10 +38,6 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.SecurityOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -54,15 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FileConnectorsITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
-
-    static Configuration conf() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
-        return c;
-    }
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster();
 
     static final Schema INPUT = SchemaBuilder.record("row").fields()
             .requiredString("id").optionalString("text").requiredLong("n").requiredString("extra").endRecord();

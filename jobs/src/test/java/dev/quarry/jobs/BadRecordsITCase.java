@@ -1,6 +1,5 @@
 package dev.quarry.jobs;
 
-import dev.quarry.connectors.kafka.KafkaTestBroker;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,8 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.connectors.Json;
 import dev.quarry.connectors.ResultSchema.TaskKind;
 import dev.quarry.connectors.kafka.DeadLetterSerializer;
+import dev.quarry.connectors.kafka.KafkaBrokerExtension;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,15 +19,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.SecurityOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -38,28 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
 class BadRecordsITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster();
 
-    static KafkaTestBroker broker;
-
-    static Configuration conf() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
-        return c;
-    }
-
-    @BeforeAll
-    static void start() throws Exception {
-        Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
-        broker = new KafkaTestBroker();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (broker != null) broker.close();
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension BROKER = new KafkaBrokerExtension();
 
     /** The engine under test and the model directory it loads. */
     protected EngineFactory engines() {
@@ -78,7 +54,7 @@ class BadRecordsITCase {
     @Test
     void badRecordsGoToTheDeadLetterTopicWithTheirReason(@TempDir Path tmp) throws Exception {
         String p = "bad" + System.nanoTime();
-        broker.createTopics(1, p + "-in", p + "-out", p + "-dlq");
+        BROKER.get().createTopics(1, p + "-in", p + "-out", p + "-dlq");
         List<byte[]> values = new ArrayList<>();
         for (int i = 0; i < 20; i++) values.add(("{\"id\":\"good" + i + "\",\"text\":\"fine text " + i + "\"}").getBytes(StandardCharsets.UTF_8));
         Map<String, byte[]> bad = new HashMap<>();
@@ -90,9 +66,9 @@ class BadRecordsITCase {
         bad.put("invalid_utf8", new byte[] {'{', '"', 'i', 'd', '"', ':', '"', 'b', '6', '"', ',', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xE2, (byte) 0x28, (byte) 0xA1, '"', '}'});
         List<String> order = List.of("invalid_json", "missing_text", "wrong_type", "empty_text", "too_long", "invalid_utf8");
         for (String k : order) values.add(bad.get(k));
-        broker.produce(p + "-in", values);
+        BROKER.get().produce(p + "-in", values);
 
-        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(broker.bootstrap()).inputTopic(p + "-in")
+        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(BROKER.get().bootstrap()).inputTopic(p + "-in")
                 .outputTopic(p + "-out").dlqTopic(p + "-dlq")
                 .spec(ScoringSpec.builder().task(TaskKind.SUMMARIZE).maxNewTokens(4).maxSequenceLength(256).modelDir(modelDir(tmp)).build())
                 .checkpointInterval(Duration.ofMillis(300)).expectedRestart(Duration.ofSeconds(5))
@@ -102,7 +78,7 @@ class BadRecordsITCase {
         env.execute("bad-records");
 
         Set<String> good = new HashSet<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob(p + "-out")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readCommittedAfterJob(p + "-out")) {
             JsonNode j = Json.MAPPER.readTree(r.value());
             assertTrue(j.get("error").isNull());
             assertTrue(j.get("text").isTextual());
@@ -112,7 +88,7 @@ class BadRecordsITCase {
 
         Map<String, String> reasons = new HashMap<>();
         Map<String, byte[]> raw = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob(p + "-dlq")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readCommittedAfterJob(p + "-dlq")) {
             int index = Integer.parseInt(new String(r.key(), StandardCharsets.UTF_8).substring(1)) - 20;
             String kind = new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8);
             String msg = new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_MESSAGE_HEADER).value(), StandardCharsets.UTF_8);

@@ -7,6 +7,7 @@ import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.ResultFiles;
 import dev.quarry.connectors.ResultSchema.TaskKind;
 import dev.quarry.connectors.parquet.ParquetFiles;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,10 +19,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.SecurityOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,15 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BulkScoreJobITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
-
-    static Configuration conf() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
-        return c;
-    }
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster();
 
     static final Schema INPUT = SchemaBuilder.record("doc").fields()
             .requiredString("doc_id").optionalString("body").requiredInt("stars").endRecord();

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.connectors.InputMapping;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import dev.quarry.jobs.cli.ScoringOptions;
 import dev.quarry.operators.ErrorRateBound;
 import dev.quarry.operators.ErrorRateExceededException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.Test;
@@ -24,8 +24,7 @@ import picocli.CommandLine;
 @Timeout(120)
 class ErrorRateBoundJobITCase {
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(BulkScoreJobITCase.conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster();
 
     static ScoringOptions parse(Path model, String... extra) {
         String[] base = {"--task", "summarize", "--model", model.toString()};

@@ -5,20 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.ResultSchema.TaskKind;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import dev.quarry.engine.ErrorKind;
 import dev.quarry.operators.QuarryMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.SecurityOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,15 +28,7 @@ class InferenceMetricsITCase {
     static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(REPORTER.addToConfiguration(conf())).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
-
-    static Configuration conf() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
-        return c;
-    }
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster(REPORTER.addToConfiguration(FlinkTestCluster.conf()));
 
     /** Sum of a counter over all subtasks' {@value QuarryMetrics#GROUP} groups. */
     static long sum(String name) {

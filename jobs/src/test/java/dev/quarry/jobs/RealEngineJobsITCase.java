@@ -8,6 +8,7 @@ import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.ResultFiles;
 import dev.quarry.connectors.ResultSchema.TaskKind;
 import dev.quarry.connectors.parquet.ParquetFiles;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import dev.quarry.jobs.cli.DemoCommand;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -21,10 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.SecurityOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,15 +34,7 @@ import picocli.CommandLine;
 class RealEngineJobsITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
-
-    static Configuration conf() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
-        return c;
-    }
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster();
 
     /** The first {@code n} rows of the bundled sample as a Parquet file. */
     static Path sample(Path dir, int n) throws Exception {

@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.connectors.Json;
 import dev.quarry.connectors.ResultSchema.TaskKind;
 import dev.quarry.connectors.kafka.DeadLetterSerializer;
-import dev.quarry.connectors.kafka.KafkaTestBroker;
+import dev.quarry.connectors.kafka.KafkaBrokerExtension;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import dev.quarry.engine.EngineStats;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,15 +20,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.SecurityOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,28 +46,10 @@ import org.junit.jupiter.api.io.TempDir;
 class RealEngineStreamITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster();
 
-    static KafkaTestBroker broker;
-
-    static Configuration conf() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
-        return c;
-    }
-
-    @BeforeAll
-    static void start() throws Exception {
-        Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
-        broker = new KafkaTestBroker();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (broker != null) broker.close();
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension BROKER = new KafkaBrokerExtension();
 
     /** Checkpoint ids under {@code dir/<job>/chk-N}: {@code [latest completed, latest in progress]} (-1 = none). */
     static long[] checkpoints(Path dir) {
@@ -102,7 +79,7 @@ class RealEngineStreamITCase {
     void kafkaToKafkaExactlyOnceWithCrashesInsideTheEngineAfterAndDuringCheckpoints(@TempDir Path tmp) throws Exception {
         Path model = RealEngine.checkpoint(tmp.resolve("cache"));
         String p = "real-eos";
-        broker.createTopics(2, p + "-in", p + "-out", p + "-dlq");
+        BROKER.get().createTopics(2, p + "-in", p + "-out", p + "-dlq");
         int n = 3000;
         List<byte[]> values = new ArrayList<>();
         String[] words = {"great", "awful", "fine", "slow", "fast", "broken", "lovely", "late"};
@@ -112,14 +89,14 @@ class RealEngineStreamITCase {
                     : "{\"id\":\"r" + i + "\",\"text\":\"" + words[i % words.length] + " item " + i + "\",\"i\":" + i + "}";
             values.add(v.getBytes(StandardCharsets.UTF_8));
         }
-        broker.produce(p + "-in", values);
+        BROKER.get().produce(p + "-in", values);
 
         FakeEngine.SUBMITTED.set(0);
         FakeEngine.crashAt.set(0);
         FakeEngine.crashNow.set(false);
         CrashingEngine.CRASHES.clear();
         Path ckpt = tmp.resolve("ckpt");
-        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(broker.bootstrap()).inputTopic(p + "-in")
+        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(BROKER.get().bootstrap()).inputTopic(p + "-in")
                 .outputTopic(p + "-out").dlqTopic(p + "-dlq")
                 .spec(ScoringSpec.builder().task(TaskKind.PROMPT).template("{text}").maxNewTokens(2).modelDir(model).capacity(16).build())
                 .checkpointDir(ckpt.toUri().toString()).checkpointInterval(Duration.ofMillis(300)).expectedRestart(Duration.ofSeconds(10))
@@ -169,7 +146,7 @@ class RealEngineStreamITCase {
         assertTrue(FakeEngine.SUBMITTED.get() > n - 10, "records were replayed after the crashes: " + FakeEngine.SUBMITTED.get());
 
         Map<String, Integer> seen = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob(p + "-out")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readCommittedAfterJob(p + "-out")) {
             JsonNode j = Json.MAPPER.readTree(r.value());
             String id = j.get("id").asText();
             seen.merge(id, 1, Integer::sum);
@@ -179,7 +156,7 @@ class RealEngineStreamITCase {
             assertTrue(j.get("lineage").get("model_hash").asText().length() > 8, j.toString());
         }
         Map<String, String> dlq = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob(p + "-dlq")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readCommittedAfterJob(p + "-dlq")) {
             String id = new String(r.headers().lastHeader(DeadLetterSerializer.ID_HEADER).value(), StandardCharsets.UTF_8);
             seen.merge(id, 1, Integer::sum);
             dlq.put(id, new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8));
@@ -190,7 +167,7 @@ class RealEngineStreamITCase {
         assertEquals(10, dlq.size(), dlq.toString());
         assertEquals(5, dlq.values().stream().filter("invalid_record"::equals).count(), dlq.toString());
         assertEquals(5, dlq.values().stream().filter("empty_input"::equals).count(), dlq.toString());
-        assertTrue(broker.readAll(p + "-out", "read_uncommitted").size() > n - dlq.size(),
+        assertTrue(BROKER.get().readAll(p + "-out", "read_uncommitted").size() > n - dlq.size(),
                 "the crashes aborted transactions that held results (read_uncommitted sees them)");
     }
 }

@@ -1,6 +1,5 @@
 package dev.quarry.jobs;
 
-import dev.quarry.connectors.kafka.KafkaTestBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,8 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.connectors.Json;
 import dev.quarry.connectors.ResultSchema.TaskKind;
 import dev.quarry.connectors.kafka.DeadLetterSerializer;
+import dev.quarry.connectors.kafka.KafkaBrokerExtension;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,15 +18,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.SecurityOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,28 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 class StreamJobITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster();
 
-    static KafkaTestBroker broker;
-
-    static Configuration conf() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
-        return c;
-    }
-
-    @BeforeAll
-    static void start() throws Exception {
-        Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
-        broker = new KafkaTestBroker();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (broker != null) broker.close();
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension BROKER = new KafkaBrokerExtension();
 
     static boolean completedCheckpoint(Path dir) {
         return StreamJob.latestCheckpoint(new org.apache.flink.core.fs.Path(dir.toUri())).isPresent();
@@ -65,7 +41,7 @@ class StreamJobITCase {
 
     @Test
     void kafkaToKafkaExactlyOnceAcrossInjectedFailuresOnAFastEngine(@TempDir Path tmp) throws Exception {
-        broker.createTopics(3, "eos-in", "eos-out", "eos-dlq");
+        BROKER.get().createTopics(3, "eos-in", "eos-out", "eos-dlq");
         int n = 4000;
         List<byte[]> values = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -74,13 +50,13 @@ class StreamJobITCase {
                     : "{\"id\":\"r" + i + "\",\"text\":\"record " + i + "\",\"i\":" + i + "}";
             values.add(v.getBytes(StandardCharsets.UTF_8));
         }
-        broker.produce("eos-in", values);
+        BROKER.get().produce("eos-in", values);
 
         FakeEngine.SUBMITTED.set(0);
         FakeEngine.delayMs = 1;
         FakeEngine.crashAt.set(900);            // 1: mid-stream, with records in flight inside the (fake) engine
         Path ckpt = tmp.resolve("ckpt");
-        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(broker.bootstrap()).inputTopic("eos-in")
+        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(BROKER.get().bootstrap()).inputTopic("eos-in")
                 .outputTopic("eos-out").dlqTopic("eos-dlq").spec(ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(tmp).capacity(16).build())
                 .checkpointDir(ckpt.toUri().toString()).checkpointInterval(Duration.ofMillis(200)).expectedRestart(Duration.ofSeconds(5))
                 .kafkaProperty("transaction.timeout.ms", "60000").parallelism(2).bounded(true).restartAttempts(5).build();
@@ -108,7 +84,7 @@ class StreamJobITCase {
         assertTrue(FakeEngine.SUBMITTED.get() > n, "failures replayed records: " + FakeEngine.SUBMITTED.get());
 
         Map<String, Integer> seen = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob("eos-out")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readCommittedAfterJob("eos-out")) {
             JsonNode j = Json.MAPPER.readTree(r.value());
             String id = j.get("id").asText();
             seen.merge(id, 1, Integer::sum);
@@ -116,7 +92,7 @@ class StreamJobITCase {
             assertEquals(Integer.parseInt(id.substring(1)), j.get("passthrough").get("i").asInt());
         }
         Map<String, String> dlq = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob("eos-dlq")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readCommittedAfterJob("eos-dlq")) {
             String id = new String(r.headers().lastHeader(DeadLetterSerializer.ID_HEADER).value(), StandardCharsets.UTF_8);
             seen.merge(id, 1, Integer::sum);
             dlq.put(id, new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8));
@@ -126,19 +102,19 @@ class StreamJobITCase {
         assertEquals(16, dlq.size());
         assertEquals(8, dlq.values().stream().filter("invalid_record"::equals).count());
         assertEquals(8, dlq.values().stream().filter("empty_input"::equals).count());
-        assertTrue(broker.readAll("eos-out", "read_uncommitted").size() > seen.size() - dlq.size(), "aborted transactions held duplicates");
+        assertTrue(BROKER.get().readAll("eos-out", "read_uncommitted").size() > seen.size() - dlq.size(), "aborted transactions held duplicates");
     }
 
     @Test
     void exactlyOnceThroughTheRealSchedulerAcrossACrash(@TempDir Path tmp) throws Exception {
-        broker.createTopics(2, "sch-in", "sch-out", "sch-dlq");
+        BROKER.get().createTopics(2, "sch-in", "sch-out", "sch-dlq");
         int n = 2500;
         List<byte[]> values = new ArrayList<>();
         for (int i = 0; i < n; i++) values.add(("{\"id\":\"s" + i + "\",\"text\":\"" + (i % 400 == 11 ? "" : "note " + i) + "\"}").getBytes(StandardCharsets.UTF_8));
-        broker.produce("sch-in", values);
+        BROKER.get().produce("sch-in", values);
         FakeEngine.SUBMITTED.set(0);
         FakeEngine.crashAt.set(1200);
-        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(broker.bootstrap()).inputTopic("sch-in")
+        StreamJob.Options o = StreamJob.Options.builder().bootstrapServers(BROKER.get().bootstrap()).inputTopic("sch-in")
                 .outputTopic("sch-out").dlqTopic("sch-dlq")
                 .spec(ScoringSpec.builder().task(TaskKind.CLASSIFY).labels(List.of("a", "b")).modelDir(tmp).capacity(32).build())
                 .checkpointInterval(Duration.ofMillis(300)).expectedRestart(Duration.ofSeconds(5))
@@ -148,13 +124,13 @@ class StreamJobITCase {
         env.execute("stream-eos-scheduler");
         assertEquals(0, FakeEngine.crashAt.get(), "the crash was injected");
         Map<String, Integer> seen = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob("sch-out")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readCommittedAfterJob("sch-out")) {
             JsonNode j = Json.MAPPER.readTree(r.value());
             seen.merge(j.get("id").asText(), 1, Integer::sum);
             assertTrue(List.of("a", "b").contains(j.get("label").asText()), j.toString());
         }
         int dlq = 0;
-        for (ConsumerRecord<byte[], byte[]> r : broker.readCommittedAfterJob("sch-dlq")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readCommittedAfterJob("sch-dlq")) {
             seen.merge(new String(r.headers().lastHeader(DeadLetterSerializer.ID_HEADER).value(), StandardCharsets.UTF_8), 1, Integer::sum);
             assertEquals("empty_input", new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8));
             dlq++;

@@ -1,11 +1,12 @@
 package dev.quarry.jobs;
 
-import dev.quarry.connectors.kafka.KafkaTestBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.connectors.ResultSchema.TaskKind;
 import dev.quarry.connectors.kafka.DeadLetterSerializer;
+import dev.quarry.connectors.kafka.KafkaBrokerExtension;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,17 +17,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.SecurityOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -41,28 +37,10 @@ import org.junit.jupiter.api.io.TempDir;
 class StreamRecoveryITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster();
 
-    static KafkaTestBroker broker;
-
-    static Configuration conf() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
-        return c;
-    }
-
-    @BeforeAll
-    static void start() throws Exception {
-        Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
-        broker = new KafkaTestBroker();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (broker != null) broker.close();
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension BROKER = new KafkaBrokerExtension();
 
     static void produce(String topic, int n) {
         List<byte[]> values = new ArrayList<>();
@@ -70,16 +48,16 @@ class StreamRecoveryITCase {
             String v = i % 250 == 3 ? "not json " + i : "{\"id\":\"r" + i + "\",\"text\":\"record " + i + "\"}";
             values.add(v.getBytes(StandardCharsets.UTF_8));
         }
-        broker.produce(topic, values);
+        BROKER.get().produce(topic, values);
     }
 
     /** id -> committed copies across output and dead-letter topics. */
     static Map<String, Integer> committed(String out, String dlq) throws Exception {
         Map<String, Integer> seen = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : broker.readAll(out, "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readAll(out, "read_committed")) {
             seen.merge(dev.quarry.connectors.Json.MAPPER.readTree(r.value()).get("id").asText(), 1, Integer::sum);
         }
-        for (ConsumerRecord<byte[], byte[]> r : broker.readAll(dlq, "read_committed")) {
+        for (ConsumerRecord<byte[], byte[]> r : BROKER.get().readAll(dlq, "read_committed")) {
             seen.merge(new String(r.headers().lastHeader(DeadLetterSerializer.ID_HEADER).value(), StandardCharsets.UTF_8), 1, Integer::sum);
         }
         return seen;
@@ -102,7 +80,7 @@ class StreamRecoveryITCase {
     }
 
     StreamJob.Options options(String p, Path tmp, int parallelism, String checkpointDir) {
-        return StreamJob.Options.builder().bootstrapServers(broker.bootstrap()).inputTopic(p + "-in").outputTopic(p + "-out")
+        return StreamJob.Options.builder().bootstrapServers(BROKER.get().bootstrap()).inputTopic(p + "-in").outputTopic(p + "-out")
                 .dlqTopic(p + "-dlq").spec(ScoringSpec.builder().task(TaskKind.PROMPT).template("{text}").maxNewTokens(2)
                         .modelDir(RealEngine.checkpoint(tmp.resolve("cache"))).capacity(8).build())
                 .checkpointDir(checkpointDir).checkpointInterval(Duration.ofMillis(200)).expectedRestart(Duration.ofSeconds(5))
@@ -112,7 +90,7 @@ class StreamRecoveryITCase {
     @Test
     void savepointRestoreAtAnotherParallelismKeepsExactlyOnce(@TempDir Path tmp) throws Exception {
         String p = "sp" + System.nanoTime();
-        broker.createTopics(4, p + "-in", p + "-out", p + "-dlq");
+        BROKER.get().createTopics(4, p + "-in", p + "-out", p + "-dlq");
         int n = 1500;
         produce(p + "-in", n);
 
@@ -140,7 +118,7 @@ class StreamRecoveryITCase {
     @Test
     void sigkilledStreamProcessResumesFromItsRetainedCheckpoint(@TempDir Path tmp) throws Exception {
         String p = "kill" + System.nanoTime();
-        broker.createTopics(2, p + "-in", p + "-out", p + "-dlq");
+        BROKER.get().createTopics(2, p + "-in", p + "-out", p + "-dlq");
         int n = 1500;
         produce(p + "-in", n);
         Path ckpt = tmp.resolve("ckpt");
@@ -149,7 +127,7 @@ class StreamRecoveryITCase {
                 "-Xmx512m", "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
                 "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
                 "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), dev.quarry.jobs.cli.QuarryCli.class.getName(), "stream",
-                "--bootstrap-servers", broker.bootstrap(), "--input-topic", p + "-in", "--output-topic", p + "-out", "--dlq-topic", p + "-dlq",
+                "--bootstrap-servers", BROKER.get().bootstrap(), "--input-topic", p + "-in", "--output-topic", p + "-out", "--dlq-topic", p + "-dlq",
                 "--task", "prompt", "--template", "{text}", "--max-new-tokens", "2", "--capacity", "8",
                 "--model", model.toString(), "--checkpoint-dir", ckpt.toUri().toString(),
                 "--checkpoint-interval", "300ms", "--expected-restart", "5s", "--kafka-property", "transaction.timeout.ms=30000",

@@ -8,9 +8,8 @@ import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.InputRecord;
 import dev.quarry.connectors.Json;
 import dev.quarry.connectors.ResultRecord;
+import dev.quarry.connectors.testing.FlinkTestCluster;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,16 +20,12 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.SecurityOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,28 +34,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class KafkaConnectorsITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(conf()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension MINI_CLUSTER = FlinkTestCluster.miniCluster();
 
-    static KafkaTestBroker broker;
-
-    static Configuration conf() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        c.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
-        return c;
-    }
-
-    @BeforeAll
-    static void start() throws Exception {
-        Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
-        broker = new KafkaTestBroker();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (broker != null) broker.close();
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension BROKER = new KafkaBrokerExtension();
 
     static final AtomicInteger SEEN = new AtomicInteger();
 
@@ -85,7 +62,7 @@ class KafkaConnectorsITCase {
 
     @Test
     void jsonInResultsAndDeadLettersOutExactlyOnceAcrossAFailure() throws Exception {
-        broker.createTopics(2, "in1", "out1", "dlq1");
+        BROKER.get().createTopics(2, "in1", "out1", "dlq1");
         int n = 600;
         List<byte[]> values = new ArrayList<>();
         for (int i = 0; i < n; i++) values.add(("{\"id\":\"r" + i + "\",\"text\":\"t" + i + "\",\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8));
@@ -94,7 +71,7 @@ class KafkaConnectorsITCase {
         values.add("{\"id\":\"wt\",\"text\":5}".getBytes(StandardCharsets.UTF_8));
         values.add("{\"id\":\"empty\",\"text\":\"\"}".getBytes(StandardCharsets.UTF_8));
         values.add(new byte[] {'{', (byte) 0xFF, '}'});
-        broker.produce("in1", values);
+        BROKER.get().produce("in1", values);
 
         SEEN.set(0);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -105,21 +82,21 @@ class KafkaConnectorsITCase {
         restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
         restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
         env.configure(restart);
-        DataStream<ResultRecord> results = env.fromSource(QuarryKafka.source().bootstrapServers(broker.bootstrap()).topic("in1")
+        DataStream<ResultRecord> results = env.fromSource(QuarryKafka.source().bootstrapServers(BROKER.get().bootstrap()).topic("in1")
                                 .groupId("g1").mapping(InputMapping.defaults())
                                 .startingOffsets(OffsetsInitializer.earliest()).boundedAt(OffsetsInitializer.latest()).build(),
                         WatermarkStrategy.noWatermarks(), "kafka-in")
                 .map(new FakeTask(350));
-        results.filter(r -> !r.isError()).sinkTo(QuarryKafka.sink().bootstrapServers(broker.bootstrap()).topic("out1")
+        results.filter(r -> !r.isError()).sinkTo(QuarryKafka.sink().bootstrapServers(BROKER.get().bootstrap()).topic("out1")
                 .deliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).transactionalIdPrefix("t-out1")
                 .property("transaction.timeout.ms", "60000").build());
-        results.filter(ResultRecord::isError).sinkTo(QuarryKafka.sink().bootstrapServers(broker.bootstrap()).topic("dlq1")
+        results.filter(ResultRecord::isError).sinkTo(QuarryKafka.sink().bootstrapServers(BROKER.get().bootstrap()).topic("dlq1")
                 .deadLetters(true).deliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).transactionalIdPrefix("t-dlq1").build());
         env.execute("kafka-eos");
         assertTrue(SEEN.get() > n + 5, "the failure was injected and records replayed");
 
         Map<String, Integer> counts = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> rec : broker.readCommittedAfterJob("out1")) {
+        for (ConsumerRecord<byte[], byte[]> rec : BROKER.get().readCommittedAfterJob("out1")) {
             JsonNode j = Json.MAPPER.readTree(rec.value());
             counts.merge(j.get("id").asText(), 1, Integer::sum);
             int i = Integer.parseInt(j.get("id").asText().substring(1));
@@ -130,10 +107,10 @@ class KafkaConnectorsITCase {
         }
         assertEquals(n, counts.size());
         assertTrue(counts.values().stream().allMatch(c -> c == 1), "each id exactly once");
-        assertTrue(broker.readAll("out1", "read_uncommitted").size() > n, "aborted transactional data exists");
+        assertTrue(BROKER.get().readAll("out1", "read_uncommitted").size() > n, "aborted transactional data exists");
 
         Map<String, String> dlq = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> rec : broker.readCommittedAfterJob("dlq1")) {
+        for (ConsumerRecord<byte[], byte[]> rec : BROKER.get().readCommittedAfterJob("dlq1")) {
             String kind = new String(rec.headers().lastHeader(DeadLetterSerializer.ERROR_KIND_HEADER).value(), StandardCharsets.UTF_8);
             String msg = new String(rec.headers().lastHeader(DeadLetterSerializer.ERROR_MESSAGE_HEADER).value(), StandardCharsets.UTF_8);
             String key = new String(rec.key(), StandardCharsets.UTF_8);
