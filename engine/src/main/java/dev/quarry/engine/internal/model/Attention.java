@@ -82,6 +82,54 @@ final class Attention {
         return Ops.linear(o, oT, bf);
     }
 
+    /**
+     * Fork scoring: rows {@code r*forks ..} of {@code u} continue row r of {@code st}, whose cache is only read.
+     * A fork's queries attend to its row's cached keys (one matmul per row for all its forks) and to its own
+     * tokens (causal); {@code ctx.allowed} is [B, 1, 1, T, S+T] over [cached | own] keys.
+     *
+     * @return [R*forks, T, H]
+     */
+    NDArray scoreForks(NDArray u, StepContext ctx, ModelState st, int forks) {
+        long b = u.getShape().get(0);
+        long r = b / forks;
+        int t = (int) u.getShape().get(1);
+        int qw = nq * hd, kw = nkv * hd;
+        ai.djl.ndarray.NDList qkv = Ops.linear(u, qkvT, bf).split(new long[] {qw, qw + kw}, 2);
+        NDArray q = qkv.get(0).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
+        NDArray k = qkv.get(1).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        NDArray v = qkv.get(2).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        if (ctx.cos != null) {
+            q = rope(q, ctx);
+            k = rope(k, ctx);
+        }
+        int rep = nq / nkv;
+        long rows = (long) rep * t; // query rows per kv head and fork
+        int s = st.kvLen;
+        NDArray qg = q.reshape(b, nkv, rows, hd);
+        NDArray own = qg.matMul(k.transpose(0, 1, 3, 2)).toType(DataType.FLOAT32, false).reshape(b, nkv, rep, t, t);
+        NDArray scores = own;
+        NDArray qr = null;
+        if (s > 0) {
+            // every fork of a row against the row's cache: [R, nkv, forks*rows, hd] · [R, nkv, hd, S]
+            qr = qg.reshape(r, forks, nkv, rows, hd).transpose(0, 2, 1, 3, 4).reshape(r, nkv, forks * rows, hd);
+            NDArray kk = st.keys[layer].get(":, :, :" + s + ", :");
+            NDArray cached = qr.matMul(kk.transpose(0, 1, 3, 2)).toType(DataType.FLOAT32, false)
+                    .reshape(r, nkv, forks, rows, s).transpose(0, 2, 1, 3, 4).reshape(b, nkv, rep, t, s);
+            scores = cached.concat(own, 4);
+        }
+        scores = Ops.where(ctx.allowed, scores, ctx.fill);
+        NDArray probs = scores.softmax(-1).toType(dtype, false); // [B, nkv, rep, T, S+T]
+        NDArray o = probs.get("..., " + s + ":").reshape(b, nkv, rows, t).matMul(v); // [B, nkv, rows, hd]
+        if (s > 0) {
+            NDArray pc = probs.get("..., :" + s).reshape(r, forks, nkv, rows, s).transpose(0, 2, 1, 3, 4)
+                    .reshape(r, nkv, forks * rows, s);
+            NDArray vv = st.values[layer].get(":, :, :" + s + ", :");
+            o = o.add(pc.matMul(vv).reshape(r, nkv, forks, rows, hd).transpose(0, 2, 1, 3, 4).reshape(b, nkv, rows, hd));
+        }
+        o = o.reshape(b, nq, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) nq * hd);
+        return Ops.linear(o, oT, bf);
+    }
+
     private static NDArray rope(NDArray x, StepContext ctx) {
         int half = (int) x.getShape().get(3) / 2;
         NDArray rot = x.get("..., " + half + ":").neg().concat(x.get("..., :" + half), 3);

@@ -44,14 +44,19 @@ final class DecoderLayer {
         }
     }
 
-    /** Prefill (decode = false) or one decode step (decode = true; T = 1) over fp32 h [B, T, H]. */
+    /**
+     * Prefill (decode = false) or one decode step (decode = true; T = 1) over fp32 h [B, T, H]; with
+     * {@code step.forks} set, fork scoring over a read-only {@code st} (see {@link MambaMixer#scoreForks}).
+     */
     NDArray forward(NDArray h, boolean decode, Step step, ModelState st) {
         NDArray u = RmsNorm.normalize(h, eps);
         NDArray mixed;
         if (mamba != null) {
-            mixed = decode ? mamba.decode(u, st, step) : mamba.prefill(u, step.mask3, step.convIdx, st, step.scope);
+            mixed = decode ? mamba.decode(u, st, step)
+                    : step.forks > 0 ? mamba.scoreForks(u, step.mask3, step.convIdx, st, step.forks)
+                    : mamba.prefill(u, step.mask3, step.convIdx, st, step.scope);
         } else {
-            mixed = attention.forward(u, step.attn, st);
+            mixed = step.forks > 0 ? attention.scoreForks(u, step.attn, st, step.forks) : attention.forward(u, step.attn, st);
         }
         h = h.add(mixed);
         NDArray v = RmsNorm.normalize(h, eps);
@@ -67,6 +72,8 @@ final class DecoderLayer {
         Attention.StepContext attn;
         /** Decode: [B, nh, hd, ds] fp32 scratch shared by the Mamba layers of the step (contents undefined). */
         NDArray ssmScratch;
+        /** Fork scoring: forks per state row (rows of h are grouped by state row); 0 otherwise. */
+        int forks;
         final MambaMixer.StepScope scope = new MambaMixer.StepScope();
     }
 }

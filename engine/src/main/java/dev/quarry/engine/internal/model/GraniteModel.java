@@ -131,6 +131,131 @@ public final class GraniteModel implements AutoCloseable {
      * row's last token (owned by {@code step}). Exact: equals running each row alone from its state.
      */
     public NDArray prefill(NDManager step, int[][] ids, ModelState st) {
+        return prefill(step, ids, st, false);
+    }
+
+    /**
+     * Teacher-forced scoring (label likelihoods): row r feeds {@code ids[r]} after row r of {@code st}, exactly as
+     * {@link #prefill} does, and returns per row {@code Σ_j log softmax(logits after ids[r][j])[targets[r][j]]}, the
+     * softmax taken in fp32 over the first {@code vocab} logits. The state moves on as in a prefill (callers score
+     * on forks they then drop). The [positions, V] logits are never held at once: they are computed
+     * {@link #scorePositionsPerChunk} positions at a time (128 forks x 9 label tokens would be 460 MB of fp32
+     * logits), each chunk reduced to the target's log-probability before the next.
+     */
+    public double[] scoreTargets(NDManager step, int[][] ids, int[][] targets, ModelState st, int vocab) {
+        int b = checkBatch(ids.length, st);
+        int t = checkTargets(ids, targets, b, vocab);
+        try (NDManager sub = step.newSubManager()) {
+            return pick(sub, prefill(sub, ids, st, true), ids, targets, t, vocab);
+        }
+    }
+
+    /**
+     * {@link #scoreTargets} of forks without copying state: fork i ({@code ids[i]}, {@code targets[i]}) continues
+     * row {@code rows[i / forks]} of {@code st}, which is left as it was. Each row's conv history, SSM state and
+     * K/V are read once for all its forks (the forked states are never formed), so scoring F labels costs about
+     * a prefill of their tokens, not F copies of the state. Forks longer than one SSD chunk fall back to scoring
+     * on copies.
+     */
+    public double[] scoreForks(NDManager step, ModelState st, int[] rows, int forks, int[][] ids, int[][] targets, int vocab) {
+        if (forks < 1 || ids.length != (long) rows.length * forks) {
+            throw new IllegalArgumentException(ids.length + " forks for " + rows.length + " rows x " + forks);
+        }
+        int b = ids.length;
+        int t = checkTargets(ids, targets, b, vocab);
+        if (hasMamba && t > config.mambaChunkSize) {
+            int[] of = new int[b];
+            for (int i = 0; i < b; i++) of[i] = rows[i / forks];
+            try (ModelState copies = st.select(of)) {
+                return scoreTargets(step, ids, targets, copies, vocab);
+            }
+        }
+        boolean identity = rows.length == st.batchSize();
+        for (int i = 0; identity && i < rows.length; i++) identity = rows[i] == i;
+        ModelState src = identity ? st : st.select(rows);
+        try (NDManager sub = step.newSubManager()) {
+            int k = config.mambaDConv;
+            long[] tokens = new long[b * t];
+            boolean[] mask = new boolean[b * t];
+            float[] pos = new float[b * t];
+            long[] convIdx = new long[b * (t + k - 1)];
+            layout(ids, t, i -> src.lengths[i / forks], tokens, mask, pos, convIdx);
+            return pick(sub, forkHidden(sub, tokens, mask, pos, convIdx, b, t, forks, src), ids, targets, t, vocab);
+        } finally {
+            if (src != st) src.close();
+        }
+    }
+
+    /** Checks one target per fed token, targets inside the vocabulary; returns the longest row. */
+    private int checkTargets(int[][] ids, int[][] targets, int b, int vocab) {
+        if (targets.length != b) throw new IllegalArgumentException("got " + targets.length + " target rows for " + b + " rows");
+        if (vocab < 1 || vocab > config.vocabSize) throw new IllegalArgumentException("vocab " + vocab + " outside [1, " + config.vocabSize + "]");
+        int t = 0;
+        for (int r = 0; r < b; r++) {
+            if (targets[r] == null || ids[r] == null || ids[r].length == 0 || targets[r].length != ids[r].length) {
+                throw new IllegalArgumentException("row " + r + ": need at least one fed token and one target per fed token");
+            }
+            for (int id : targets[r]) {
+                if (id < 0 || id >= vocab) throw new IllegalArgumentException("row " + r + ": target id " + id + " outside [0, " + vocab + ")");
+            }
+            t = Math.max(t, ids[r].length);
+        }
+        return t;
+    }
+
+    /**
+     * Per row, the summed log-probabilities of its targets from final-normed hidden states {@code h} [B, T, H]
+     * (rows left-padded to T); the logits are formed {@link #scorePositionsPerChunk} positions at a time.
+     */
+    private double[] pick(NDManager sub, NDArray h, int[][] ids, int[][] targets, int t, int vocab) {
+        int b = ids.length;
+        int positions = 0;
+        for (int[] r : ids) positions += r.length;
+        long[] at = new long[positions]; // flat [B*T] index of each fed token, row by row
+        long[] target = new long[positions];
+        int n = 0;
+        for (int r = 0; r < b; r++) {
+            int pad = t - ids[r].length;
+            for (int j = 0; j < ids[r].length; j++) {
+                at[n] = (long) r * t + pad + j;
+                target[n++] = targets[r][j];
+            }
+        }
+        NDArray fed = h.reshape((long) b * t, config.hiddenSize).get(new NDIndex("{}", sub.create(at))); // [P, H]
+        int chunk = scorePositionsPerChunk();
+        float[] picked = new float[positions];
+        for (int c0 = 0; c0 < positions; c0 += chunk) {
+            int c1 = Math.min(positions, c0 + chunk);
+            try (NDManager cm = sub.newSubManager()) {
+                NDArray rows = fed.get(c0 + ":" + c1);
+                rows.attach(cm);
+                NDArray logits = Ops.linear(rows, lmT, bf).toType(DataType.FLOAT32, false).divi(logitsScaling);
+                NDArray logp = (vocab < logits.getShape().get(1) ? logits.get(":, :" + vocab) : logits).logSoftmax(1);
+                long[] tg = java.util.Arrays.copyOfRange(target, c0, c1);
+                float[] v = logp.gather(cm.create(tg, new Shape(c1 - c0, 1)), 1).toFloatArray();
+                System.arraycopy(v, 0, picked, c0, v.length);
+            }
+        }
+        double[] sums = new double[b];
+        n = 0;
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < ids[r].length; j++) sums[r] += picked[n++];
+        }
+        return sums;
+    }
+
+    /** Positions whose fp32 logits one scoring chunk holds: about {@link #SCORE_CHUNK_BYTES}, at least 1. */
+    int scorePositionsPerChunk() {
+        return (int) Math.max(1, Math.min(4096, SCORE_CHUNK_BYTES / (4L * config.vocabSize)));
+    }
+
+    /**
+     * Bytes of one chunk of scoring logits: below glibc's 32 MB mmap ceiling, so the chunks reuse heap memory
+     * instead of page-faulting fresh pages in (and still 60+ rows per lm_head GEMM at a 100k vocabulary).
+     */
+    static final long SCORE_CHUNK_BYTES = 24L << 20;
+
+    private NDArray prefill(NDManager step, int[][] ids, ModelState st, boolean hidden) {
         int b = checkBatch(ids.length, st);
         int t = 0;
         for (int r = 0; r < b; r++) {
@@ -142,21 +267,33 @@ public final class GraniteModel implements AutoCloseable {
         boolean[] mask = new boolean[b * t];
         float[] pos = new float[b * t];
         long[] convIdx = new long[b * (t + k - 1)];
-        for (int r = 0; r < b; r++) {
+        layout(ids, t, r -> st.lengths[r], tokens, mask, pos, convIdx);
+        NDArray logits = run(step, tokens, mask, pos, convIdx, b, t, false, hidden, st);
+        for (int r = 0; r < b; r++) st.lengths[r] += ids[r].length;
+        return logits;
+    }
+
+    /**
+     * Left-padded [B, T] layout of ragged rows: token ids, real-token mask, positions (continuing
+     * {@code length(r)}), and the conv gather index that moves each row's K-1 cached inputs right before its
+     * first real token.
+     */
+    private void layout(int[][] ids, int t, java.util.function.IntUnaryOperator length, long[] tokens, boolean[] mask,
+            float[] pos, long[] convIdx) {
+        int k = config.mambaDConv;
+        for (int r = 0; r < ids.length; r++) {
             int pad = t - ids[r].length;
+            int start = length.applyAsInt(r);
             for (int j = 0; j < ids[r].length; j++) {
                 int id = checkId(ids[r][j], r);
                 tokens[r * t + pad + j] = id;
                 mask[r * t + pad + j] = true;
-                pos[r * t + pad + j] = st.lengths[r] + j;
+                pos[r * t + pad + j] = start + j;
             }
             for (int j = 0; j < t + k - 1; j++) {
                 convIdx[r * (t + k - 1) + j] = j < pad + k - 1 ? Math.max(j - pad, 0) : j;
             }
         }
-        NDArray logits = run(step, tokens, mask, pos, convIdx, b, t, false, st);
-        for (int r = 0; r < b; r++) st.lengths[r] += ids[r].length;
-        return logits;
     }
 
     /** One new token per row; returns fp32 logits [B, V] (owned by {@code step}). */
@@ -170,13 +307,14 @@ public final class GraniteModel implements AutoCloseable {
             mask[r] = true;
             pos[r] = st.lengths[r];
         }
-        NDArray logits = run(step, tokens, mask, pos, null, b, 1, true, st);
+        NDArray logits = run(step, tokens, mask, pos, null, b, 1, true, false, st);
         for (int r = 0; r < b; r++) st.lengths[r] += 1;
         return logits;
     }
 
+    /** One forward step; fp32 logits [B, V] at each row's last position, or with {@code hidden} the final-normed [B, T, H]. */
     private NDArray run(NDManager step, long[] tokens, boolean[] maskArr, float[] pos, long[] convIdx,
-            int b, int t, boolean decode, ModelState st) {
+            int b, int t, boolean decode, boolean hidden, ModelState st) {
         if (st.isClosed()) throw new IllegalStateException("state is closed");
         st.ensureKvRoom(t);
         DecoderLayer.Step ls = new DecoderLayer.Step();
@@ -204,44 +342,15 @@ public final class GraniteModel implements AutoCloseable {
                 ls.convIdx = sub.create(convIdx, new Shape(b, t + k - 1, 1))
                         .broadcast(new Shape(b, t + k - 1, config.mambaConvDim()));
             }
-            if (invFreq != null) {
-                NDArray angle = sub.create(pos, new Shape(b, t, 1)).mul(invFreq);
-                NDArray emb = angle.concat(angle, 2);
-                ctx.cos = emb.cos().toType(dtype, false).expandDims(1);
-                ctx.sin = emb.sin().toType(dtype, false).expandDims(1);
-            }
+            ropeTables(sub, pos, b, t, ctx);
             ls.attn = ctx;
-            NDArray h;
-            if (embed != null) {
-                NDArray idx = sub.create(tokens, new Shape((long) b * t, 1));
-                h = embed.gather(idx.broadcast(new Shape((long) b * t, config.hiddenSize)), 0);
+            NDArray h = forwardLayers(sub, embedRows(sub, tokens, b, t), decode, ls, st);
+            if (hidden) {
+                logits = finalNorm.forward(h);
             } else {
-                NDArray cols = lmT.get(new NDIndex(":, {}", sub.create(tokens))); // [H, B*T]
-                cols.attach(sub);
-                if (bf != null) cols = cols.toType(DataType.FLOAT32, false);
-                // a contiguous [B*T, H] copy: the transposed view would hand its column-major strides to every
-                // element-wise result downstream, and torch's matmul then cannot fold [B, T, H] into one GEMM: it runs
-                // B separate products, each reading the whole weight (32 GEMVs per linear at 32 decode rows)
-                h = cols.transpose().flatten();
+                NDArray last = t == 1 ? h.reshape(b, config.hiddenSize) : h.get(":, -1, :");
+                logits = Ops.linear(finalNorm.forward(last), lmT, bf).toType(DataType.FLOAT32, false).divi(logitsScaling); // in place: [B, V] is large
             }
-            h.attach(sub);
-            h = h.mul(embMul).reshape(b, t, config.hiddenSize);
-            for (int i = 0; i < layers.length; i++) {
-                // one manager per layer: its temporaries die with the layer, not at the end of the step
-                NDArray out;
-                int adoptedBefore = ls.scope.adopted.size();
-                try (NDManager lm = sub.newSubManager()) {
-                    h.tempAttach(lm);
-                    for (NDArray a : st.layerArrays(i)) a.tempAttach(lm);
-                    out = layers[i].forward(h, decode, ls, st);
-                    out.attach(sub);
-                    for (NDArray a : ls.scope.adopted.subList(adoptedBefore, ls.scope.adopted.size())) a.attach(st.manager);
-                }
-                h.close();
-                h = out;
-            }
-            NDArray last = t == 1 ? h.reshape(b, config.hiddenSize) : h.get(":, -1, :");
-            logits = Ops.linear(finalNorm.forward(last), lmT, bf).toType(DataType.FLOAT32, false).divi(logitsScaling); // in place: [B, V] is large
             logits.attach(step);
             st.kvLen = total;
         } finally {
@@ -250,6 +359,91 @@ public final class GraniteModel implements AutoCloseable {
         for (NDArray a : ls.scope.retired) a.close();
         st.commitStep(); // pooled states: replaced conv/SSM arrays are copied into their slots
         return logits;
+    }
+
+    /**
+     * Final-normed hidden states [B, T, H] of fork scoring (see {@link #scoreForks}): rows grouped {@code forks}
+     * per row of {@code src}, which nothing here writes.
+     */
+    private NDArray forkHidden(NDManager sub, long[] tokens, boolean[] maskArr, float[] pos, long[] convIdx,
+            int b, int t, int forks, ModelState src) {
+        if (src.isClosed()) throw new IllegalStateException("state is closed");
+        DecoderLayer.Step ls = new DecoderLayer.Step();
+        ls.forks = forks;
+        try {
+            if (bf != null) bf.beginStep(sub);
+            src.keyMask.tempAttach(sub);
+            NDArray mask = sub.create(maskArr, new Shape(b, t));
+            Attention.StepContext ctx = new Attention.StepContext();
+            ctx.fill = sub.create(Attention.MASK_FILL);
+            NDArray row = sub.arange(0, t, 1, DataType.INT64).reshape(t, 1);
+            NDArray col = sub.arange(0, t, 1, DataType.INT64).reshape(1, t);
+            NDArray own = mask.reshape(b, 1, 1, 1, t).logicalAnd(col.lte(row)); // [B, 1, 1, T, T]
+            int s = src.kvLen;
+            if (s > 0) { // [cached | own] keys: the row's cached keys for every fork of it
+                NDArray cached = src.keyMask.get(":, :" + s).repeat(0, forks).reshape(b, 1, 1, 1, s)
+                        .broadcast(new Shape(b, 1, 1, t, s));
+                ctx.allowed = cached.concat(own, 4);
+            } else {
+                ctx.allowed = own;
+            }
+            ls.mask3 = mask.expandDims(2);
+            int k = config.mambaDConv;
+            ls.convIdx = sub.create(convIdx, new Shape(b, t + k - 1, 1)).broadcast(new Shape(b, t + k - 1, config.mambaConvDim()));
+            ropeTables(sub, pos, b, t, ctx);
+            ls.attn = ctx;
+            NDArray h = forwardLayers(sub, embedRows(sub, tokens, b, t), false, ls, src);
+            if (!ls.scope.adopted.isEmpty()) throw new IllegalStateException("fork scoring replaced state arrays");
+            return finalNorm.forward(h);
+        } finally {
+            if (bf != null) bf.endStep();
+        }
+    }
+
+    /** RoPE cos/sin tables [B, 1, T, hd] for positions {@code pos} into {@code ctx} (nothing without RoPE). */
+    private void ropeTables(NDManager sub, float[] pos, int b, int t, Attention.StepContext ctx) {
+        if (invFreq == null) return;
+        NDArray angle = sub.create(pos, new Shape(b, t, 1)).mul(invFreq);
+        NDArray emb = angle.concat(angle, 2);
+        ctx.cos = emb.cos().toType(dtype, false).expandDims(1);
+        ctx.sin = emb.sin().toType(dtype, false).expandDims(1);
+    }
+
+    /** Token embeddings × embedding_multiplier: [B, T, H] fp32, contiguous. */
+    private NDArray embedRows(NDManager sub, long[] tokens, int b, int t) {
+        NDArray h;
+        if (embed != null) {
+            NDArray idx = sub.create(tokens, new Shape((long) b * t, 1));
+            h = embed.gather(idx.broadcast(new Shape((long) b * t, config.hiddenSize)), 0);
+        } else {
+            NDArray cols = lmT.get(new NDIndex(":, {}", sub.create(tokens))); // [H, B*T]
+            cols.attach(sub);
+            if (bf != null) cols = cols.toType(DataType.FLOAT32, false);
+            // a contiguous [B*T, H] copy: the transposed view would hand its column-major strides to every
+            // element-wise result downstream, and torch's matmul then cannot fold [B, T, H] into one GEMM: it runs
+            // B separate products, each reading the whole weight (32 GEMVs per linear at 32 decode rows)
+            h = cols.transpose().flatten();
+        }
+        h.attach(sub);
+        return h.mul(embMul).reshape(b, t, config.hiddenSize);
+    }
+
+    /** The decoder layers over h; each layer's temporaries live in (and die with) its own manager. */
+    private NDArray forwardLayers(NDManager sub, NDArray h, boolean decode, DecoderLayer.Step ls, ModelState st) {
+        for (int i = 0; i < layers.length; i++) {
+            NDArray out;
+            int adoptedBefore = ls.scope.adopted.size();
+            try (NDManager lm = sub.newSubManager()) {
+                h.tempAttach(lm);
+                for (NDArray a : st.layerArrays(i)) a.tempAttach(lm);
+                out = layers[i].forward(h, decode, ls, st);
+                out.attach(sub);
+                for (NDArray a : ls.scope.adopted.subList(adoptedBefore, ls.scope.adopted.size())) a.attach(st.manager);
+            }
+            h.close();
+            h = out;
+        }
+        return h;
     }
 
     private NDArray ssmScratch(int b, NDManager step) {

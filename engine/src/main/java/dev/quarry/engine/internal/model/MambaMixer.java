@@ -102,6 +102,23 @@ final class MambaMixer {
      * @return [B, T, H]
      */
     NDArray prefill(NDArray u, NDArray mask3, NDArray convIdx, ModelState st, StepScope scope) {
+        return mix(u, mask3, convIdx, st, scope, 0);
+    }
+
+    /**
+     * Fork scoring: rows {@code r*forks .. r*forks+forks-1} of {@code u} (left-padded like a prefill, at most one
+     * chunk long) each continue row r of {@code st}, which is only read: every fork starts from the same conv
+     * history and SSM state, the state's contribution to a fork's output is computed for all forks of a row in
+     * one matmul ({@code C [forks*T, ds] · H [ds, heads]} per group), and no fork's final state is formed.
+     * Equals prefilling each fork on its own copy of the row's state.
+     *
+     * @return [R*forks, T, H]
+     */
+    NDArray scoreForks(NDArray u, NDArray mask3, NDArray convIdx, ModelState st, int forks) {
+        return mix(u, mask3, convIdx, st, null, forks);
+    }
+
+    private NDArray mix(NDArray u, NDArray mask3, NDArray convIdx, ModelState st, StepScope scope, int forks) {
         NDManager sm = u.getManager();
         long b = u.getShape().get(0);
         int t = (int) u.getShape().get(1);
@@ -114,9 +131,10 @@ final class MambaMixer {
 
         // causal depthwise conv over [cached K-1 inputs | row tokens], shifted per row
         NDArray hist = st.conv[layer].get(":, 1:, :");
+        if (forks > 0) hist = hist.repeat(0, forks); // each row's history once per fork: [R*forks, K-1, C]
         NDArray full = hist.concat(xbc, 1); // [B, K-1+T, C]
         NDArray shifted = full.gather(convIdx, 1);
-        scope.replace(st.conv, layer, shifted.get(":, " + (t - 1) + ":, :").duplicate());
+        if (forks == 0) scope.replace(st.conv, layer, shifted.get(":, " + (t - 1) + ":, :").duplicate());
         NDArray acc = shifted.get(":, 0:" + t + ", :").mul(convTap[0]);
         for (int i = 1; i < k; i++) {
             acc = acc.add(shifted.get(":, " + i + ":" + (i + t) + ", :").mul(convTap[i]));
@@ -173,6 +191,20 @@ final class MambaMixer {
         cb.close();
         NDArray ydiag = lmat.matMul(xd); // [B, nh, c, Q, hd]
         lmat.close();
+        if (forks > 0) {
+            if (nc != 1) throw new IllegalArgumentException("forks of " + t + " tokens exceed one chunk (" + chunk + ")");
+            long r = b / forks;
+            NDArray expA = cumA.exp().reshape(b, ng, hpg, 1, q).transpose(0, 3, 1, 4, 2).expandDims(5); // [B, 1, ng, Q, hpg, 1]
+            // C of all forks of a row against the row's state: [R, ng, forks*Q, ds] · [R, ng, ds, hpg*hd]
+            NDArray cr = cg.reshape(r, forks, ng, q, ds).transpose(0, 2, 1, 3, 4).reshape(r, ng, forks * q, ds);
+            NDArray h0 = st.ssm[layer].reshape(r, ng, (long) hpg * hd, ds).transpose(0, 1, 3, 2);
+            NDArray yoff = cr.matMul(h0).reshape(r, ng, forks, q, (long) hpg * hd).transpose(0, 2, 1, 3, 4)
+                    .reshape(b, 1, ng, q, hpg, hd).mul(expA).transpose(0, 1, 3, 2, 4, 5).reshape(b, 1, q, nh, hd);
+            NDArray y = yoff.add(ydiag.transpose(0, 2, 3, 1, 4)).add(x4.mul(d2).reshape(b, 1, q, nh, hd));
+            y = y.reshape(b, tp, dInner);
+            if (tp > t) y = y.get(":, :" + t + ", :");
+            return gatedOut(y, z);
+        }
         NDArray last = cumA.get("..., -1:"); // [B, nh, c, 1]
         NDArray decay = last.sub(cumA).exp(); // [B, nh, c, Q]
         // chunk states per group: [hpg*hd, Q] · [Q, ds]

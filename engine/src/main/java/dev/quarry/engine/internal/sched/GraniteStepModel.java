@@ -34,6 +34,16 @@ public final class GraniteStepModel implements StepModel {
     }
 
     @Override
+    public double[] scoreTargets(NDManager step, int[][] ids, int[][] targets, BatchState state, int vocab) {
+        return model.scoreTargets(step, ids, targets, ((State) state).state, vocab);
+    }
+
+    @Override
+    public double[] scoreForks(NDManager step, BatchState state, int[] rows, int forks, int[][] ids, int[][] targets, int vocab) {
+        return model.scoreForks(step, ((State) state).state, rows, forks, ids, targets, vocab);
+    }
+
+    @Override
     public BatchState newPool(int rowCapacity, int maxRows) { return new State(ModelState.pool(model, rowCapacity, maxRows)); }
 
     @Override

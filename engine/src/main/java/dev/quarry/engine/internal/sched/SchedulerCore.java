@@ -649,49 +649,46 @@ public final class SchedulerCore implements AutoCloseable {
         return st;
     }
 
-    /** Label scoring: fork each classify row once per label, feed the label tokens, sum their log-probs. */
+    /**
+     * Label scoring: a label's first token is scored on its row's prompt logits, the rest on forks of the row's
+     * state, all labels of all rows in one teacher-forced pass ({@link StepModel#scoreForks}: the forks read the
+     * row's state, nothing is copied per label); the log-probs are summed per label.
+     */
     private void classify(NDManager step, List<Sequence> rows, List<Integer> cls, NDArray logits, BatchState state) {
-        List<int[]> forkOf = new ArrayList<>(); // {row index in rows, label index}
-        List<Integer> forkRows = new ArrayList<>();
-        int maxLen = 0;
-        for (int i : cls) {
-            Sequence s = rows.get(i);
-            for (int l = 0; l < s.labelIds.length; l++) {
-                forkOf.add(new int[] {i, l});
-                forkRows.add(i);
-                maxLen = Math.max(maxLen, s.labelIds[l].length);
+        int forks = 0; // labels per row in the pass: rows with fewer get idle forks
+        for (int i : cls) forks = Math.max(forks, rows.get(i).labelIds.length);
+        int[] src = toArray(cls);
+        int f = cls.size() * forks;
+        int[][] fed = new int[f][];
+        int[][] target = new int[f][];
+        int[] first = new int[f];
+        int eos = codec.eosTokenId();
+        for (int c = 0; c < cls.size(); c++) {
+            int[][] labels = rows.get(cls.get(c)).labelIds;
+            for (int l = 0; l < forks; l++) {
+                int k = c * forks + l;
+                // every label ends with end-of-text, so it has at least one token after the first
+                int[] lab = l < labels.length ? labels[l] : new int[] {eos, eos};
+                first[k] = lab[0];
+                fed[k] = Arrays.copyOf(lab, lab.length - 1);
+                target[k] = Arrays.copyOfRange(lab, 1, lab.length);
             }
         }
-        int f = forkOf.size();
-        double[] lp = new double[f];
-        int[] rowIdx = toArray(forkRows);
+        double[] lp;
         int vocab = (int) Math.min(logits.getShape().get(1), Math.min(codec.decodableVocabSize(), model.vocabSize()));
-        BatchState forked = null;
-        try {
-            NDArray prev = logits.get(step.create(rowIdx).toType(DataType.INT64, false));
-            for (int j = 0; j < maxLen; j++) {
-                NDArray logp = prev.get(":, :" + vocab).logSoftmax(1);
-                int[] tok = new int[f];
-                for (int k = 0; k < f; k++) {
-                    int[] lab = rows.get(forkOf.get(k)[0]).labelIds[forkOf.get(k)[1]];
-                    tok[k] = j < lab.length ? lab[j] : codec.eosTokenId();
-                }
-                float[] picked = logp.gather(step.create(tok).toType(DataType.INT64, false).reshape(f, 1), 1).toFloatArray();
-                for (int k = 0; k < f; k++) {
-                    int[] lab = rows.get(forkOf.get(k)[0]).labelIds[forkOf.get(k)[1]];
-                    if (j < lab.length) lp[k] += picked[k];
-                }
-                if (j + 1 < maxLen) {
-                    if (forked == null) forked = state.select(rowIdx);
-                    prev = model.decode(step, tok, forked).toType(DataType.FLOAT32, false);
-                    steps.incrementAndGet();
-                }
-            }
+        try (NDManager m = step.newSubManager()) {
+            // first tokens: one log-softmax per classify row, picked per label
+            NDArray own = logits.get(new ai.djl.ndarray.index.NDIndex("{}", m.create(cls.stream().mapToLong(Integer::longValue).toArray())));
+            NDArray logp = (vocab < own.getShape().get(1) ? own.get(":, :" + vocab) : own).logSoftmax(1);
+            long[] flat = new long[f];
+            for (int k = 0; k < f; k++) flat[k] = (long) (k / forks) * vocab + first[k];
+            float[] p0 = logp.flatten().get(new ai.djl.ndarray.index.NDIndex("{}", m.create(flat))).toFloatArray();
+            lp = model.scoreForks(m, state, src, forks, fed, target, vocab);
+            steps.incrementAndGet();
+            for (int k = 0; k < f; k++) lp[k] += p0[k];
         } catch (RuntimeException e) {
             for (int i : cls) fail(rows.get(i), ErrorKind.ENGINE_FAILURE, "label scoring failed: " + e);
             return;
-        } finally {
-            if (forked != null) forked.close();
         }
         int k = 0;
         for (int i : cls) {
@@ -719,7 +716,7 @@ public final class SchedulerCore implements AutoCloseable {
             } catch (RuntimeException e) {
                 fail(s, ErrorKind.ENGINE_FAILURE, "classify failed: " + e);
             }
-            k += n;
+            k += forks; // row c's labels start at c * forks
         }
         for (int i : cls) release(rows.get(i));
     }

@@ -23,6 +23,47 @@ public interface StepModel extends AutoCloseable {
     NDArray decode(NDManager step, int[] ids, BatchState state);
 
     /**
+     * Teacher-forced scoring: row r feeds {@code ids[r]} after row r of {@code state} and returns per row the
+     * sum over j of {@code log softmax(logits after ids[r][j])[targets[r][j]]}, the softmax over the first
+     * {@code vocab} logits. The state moves on (callers score on forks they then drop). This default feeds
+     * one token per decode step; a model may score all positions in one pass.
+     */
+    default double[] scoreTargets(NDManager step, int[][] ids, int[][] targets, BatchState state, int vocab) {
+        int b = ids.length;
+        int longest = 0;
+        for (int[] r : ids) longest = Math.max(longest, r.length);
+        double[] sums = new double[b];
+        for (int j = 0; j < longest; j++) {
+            int[] tok = new int[b];
+            long[] tg = new long[b];
+            for (int r = 0; r < b; r++) {
+                tok[r] = j < ids[r].length ? ids[r][j] : ids[r][ids[r].length - 1]; // finished rows idle
+                tg[r] = j < ids[r].length ? targets[r][j] : 0;
+            }
+            try (NDManager m = step.newSubManager()) {
+                NDArray logits = decode(m, tok, state);
+                NDArray logp = (vocab < logits.getShape().get(1) ? logits.get(":, :" + vocab) : logits).logSoftmax(1);
+                float[] v = logp.gather(m.create(tg, new ai.djl.ndarray.types.Shape(b, 1)), 1).toFloatArray();
+                for (int r = 0; r < b; r++) if (j < ids[r].length) sums[r] += v[r];
+            }
+        }
+        return sums;
+    }
+
+    /**
+     * {@link #scoreTargets} of forks: fork i continues row {@code rows[i / forks]} of {@code state}, which is left
+     * as it was. This default scores on copies of the rows; a model may read each row's state once for all its
+     * forks instead.
+     */
+    default double[] scoreForks(NDManager step, BatchState state, int[] rows, int forks, int[][] ids, int[][] targets, int vocab) {
+        int[] of = new int[ids.length];
+        for (int i = 0; i < of.length; i++) of[i] = rows[i / forks];
+        try (BatchState copies = state.select(of)) {
+            return scoreTargets(step, ids, targets, copies, vocab);
+        }
+    }
+
+    /**
      * An empty slot pool (0 rows) with room for {@code rowCapacity} rows before it grows (doubling, at most
      * to {@code maxRows}); rows join with
      * {@link BatchState#appendRows} and leave with {@link BatchState#removeRow}, and steps update the
