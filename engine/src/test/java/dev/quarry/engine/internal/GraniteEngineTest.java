@@ -409,6 +409,43 @@ class GraniteEngineTest {
         }
     }
 
+    @Test
+    void classifyReservesTheRowStateAndTheForksNotAStateCopyPerLabel() throws Exception {
+        // 12 labels are scored on forks that read the row's state: the record fits a budget of its row state plus
+        // the forks' working memory, below 13 copies of the state (what copying a state per label would take; on
+        // this tiny model the state is small, on the h-350m shape a fork's memory is ~1/25 of a state)
+        ClassifyTask.Builder b = ClassifyTask.builder();
+        for (int l = 0; l < 12; l++) b.label("label" + l);
+        ClassifyTask cls = b.build();
+        TaskInput in = TaskInput.of("r0", "a short record");
+        long budget, copies;
+        try (GraniteModel m = GraniteModel.load(dir.resolve("tiny-hybrid"), Device.cpu(), DataType.FLOAT32);
+                Engine e = open("tiny-hybrid", BatchingOptions.defaults())) {
+            TaskPrompter tp = TaskPrompter.of(cls, e.codec());
+            int total = tp.prefixIds().length + tp.suffixIds(in).length;
+            int longest = 0;
+            long forks = 0;
+            for (String l : cls.labelNames()) {
+                int n = e.codec().encode(l).length + 1; // + end-of-text
+                longest = Math.max(longest, n);
+                forks += m.forkBytes(n - 1, total);
+            }
+            budget = m.stateBytes(total + longest) + forks;
+            copies = m.stateBytes(total + longest) * 13;
+        }
+        assertTrue(budget < copies, "budget " + budget + " vs copies " + copies);
+        try (Engine e = open("tiny-hybrid", BatchingOptions.builder().stateBudgetBytes(budget).build())) {
+            TaskResult t = get(e.submit(cls, in));
+            assertNull(t.error(), "admitted within " + budget + " bytes");
+            assertEquals(12, t.probabilities().size());
+        }
+        try (Engine e = open("tiny-hybrid", BatchingOptions.builder().stateBudgetBytes(budget - 1).build())) {
+            TaskResult t = get(e.submit(cls, in));
+            assertNotNull(t.error(), "one byte less does not fit");
+            assertEquals(ErrorKind.INPUT_TOO_LONG, t.error().kind());
+        }
+    }
+
     static double logSoftmax(float[] row, int n, int id) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) max = Math.max(max, row[i]);

@@ -154,8 +154,8 @@ public final class GraniteModel implements AutoCloseable {
      * {@link #scoreTargets} of forks without copying state: fork i ({@code ids[i]}, {@code targets[i]}) continues
      * row {@code rows[i / forks]} of {@code st}, which is left as it was. Each row's conv history, SSM state and
      * K/V are read once for all its forks (the forked states are never formed), so scoring F labels costs about
-     * a prefill of their tokens, not F copies of the state. Forks longer than one SSD chunk fall back to scoring
-     * on copies.
+     * a prefill of their tokens, not F copies of the state. Forks longer than one SSD chunk are scored on copies
+     * of their rows.
      */
     public double[] scoreForks(NDManager step, ModelState st, int[] rows, int forks, int[][] ids, int[][] targets, int vocab) {
         if (forks < 1 || ids.length != (long) rows.length * forks) {
@@ -164,11 +164,32 @@ public final class GraniteModel implements AutoCloseable {
         int b = ids.length;
         int t = checkTargets(ids, targets, b, vocab);
         if (hasMamba && t > config.mambaChunkSize) {
-            int[] of = new int[b];
-            for (int i = 0; i < b; i++) of[i] = rows[i / forks];
-            try (ModelState copies = st.select(of)) {
-                return scoreTargets(step, ids, targets, copies, vocab);
+            // forks longer than one chunk are scored on copies of their rows; the others here, the long ones idle
+            int[][] shortIds = ids.clone();
+            int[][] shortTargets = targets.clone();
+            List<Integer> longForks = new ArrayList<>();
+            for (int i = 0; i < b; i++) {
+                if (ids[i].length > config.mambaChunkSize) {
+                    longForks.add(i);
+                    shortIds[i] = new int[] {ids[i][0]};
+                    shortTargets[i] = new int[] {targets[i][0]};
+                }
             }
+            double[] sums = scoreForks(step, st, rows, forks, shortIds, shortTargets, vocab);
+            int[] of = new int[longForks.size()];
+            int[][] longIds = new int[of.length][];
+            int[][] longTargets = new int[of.length][];
+            for (int j = 0; j < of.length; j++) {
+                int i = longForks.get(j);
+                of[j] = rows[i / forks];
+                longIds[j] = ids[i];
+                longTargets[j] = targets[i];
+            }
+            try (ModelState copies = st.select(of)) {
+                double[] longSums = scoreTargets(step, longIds, longTargets, copies, vocab);
+                for (int j = 0; j < of.length; j++) sums[longForks.get(j)] = longSums[j];
+            }
+            return sums;
         }
         boolean identity = rows.length == st.batchSize();
         for (int i = 0; identity && i < rows.length; i++) identity = rows[i] == i;
@@ -485,6 +506,22 @@ public final class GraniteModel implements AutoCloseable {
             }
         }
         return b;
+    }
+
+    /**
+     * Upper estimate of the transient bytes {@link #scoreForks} needs for one fork of {@code forkTokens} tokens
+     * whose row holds {@code contextTokens}: a copy of the row's state when the fork is longer than one SSD chunk
+     * (scored on copies), else the fork's share of a layer's temporaries (projections, MLP, conv history,
+     * attention scores over the context; fp32), which die with the layer.
+     */
+    public long forkBytes(int forkTokens, int contextTokens) {
+        if (hasMamba && forkTokens > config.mambaChunkSize) return stateBytes(contextTokens + forkTokens);
+        long width = Math.max(hasMamba ? config.mambaInProjSize() + 2L * config.mambaConvDim() : 0,
+                (long) (config.numAttentionHeads + 2 * config.numKeyValueHeads) * config.headDim());
+        long perToken = width + 4L * config.sharedIntermediateSize + 6L * config.hiddenSize
+                + 2L * config.numAttentionHeads * (contextTokens + forkTokens);
+        long history = hasMamba ? (long) config.mambaDConv * config.mambaConvDim() : 0;
+        return 4L * (perToken * forkTokens + history);
     }
 
     /** Bytes of the checkpoint weights as held by this model (each tensor once; linears in bf16 when requested). */

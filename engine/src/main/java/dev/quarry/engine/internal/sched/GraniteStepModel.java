@@ -44,6 +44,9 @@ public final class GraniteStepModel implements StepModel {
     }
 
     @Override
+    public long forkBytes(int forkTokens, int contextTokens) { return model.forkBytes(forkTokens, contextTokens); }
+
+    @Override
     public BatchState newPool(int rowCapacity, int maxRows) { return new State(ModelState.pool(model, rowCapacity, maxRows)); }
 
     @Override

@@ -263,8 +263,10 @@ public final class SchedulerCore implements AutoCloseable {
             total = prefix.length + suffix.length;
         }
         int maxNew = Math.min(reserveNew, maxLen - total);
-        long bytes = model.stateBytes(total + (kind == Sequence.Kind.CLASSIFY ? reserveNew : maxNew))
-                * (kind == Sequence.Kind.CLASSIFY ? labelIds.length + 1 : 1);
+        long bytes = model.stateBytes(total + (kind == Sequence.Kind.CLASSIFY ? reserveNew : maxNew));
+        if (kind == Sequence.Kind.CLASSIFY) { // the row's state plus what scoring its label forks takes
+            for (int[] lab : labelIds) bytes += model.forkBytes(lab.length - 1, total);
+        }
         if (bytes > opts.stateBudgetBytes()) {
             throw new RecordException(ErrorKind.INPUT_TOO_LONG, "record '" + in.id() + "' needs " + bytes
                     + " state bytes, above the budget " + opts.stateBudgetBytes());

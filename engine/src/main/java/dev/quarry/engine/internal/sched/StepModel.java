@@ -64,6 +64,14 @@ public interface StepModel extends AutoCloseable {
     }
 
     /**
+     * Upper estimate of the transient bytes {@link #scoreForks} takes per fork of {@code forkTokens} tokens on a
+     * row of {@code contextTokens}. This default matches its own scoring on copies: one row state each.
+     */
+    default long forkBytes(int forkTokens, int contextTokens) {
+        return stateBytes(contextTokens + forkTokens);
+    }
+
+    /**
      * An empty slot pool (0 rows) with room for {@code rowCapacity} rows before it grows (doubling, at most
      * to {@code maxRows}); rows join with
      * {@link BatchState#appendRows} and leave with {@link BatchState#removeRow}, and steps update the
