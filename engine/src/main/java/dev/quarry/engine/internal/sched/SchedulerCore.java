@@ -586,7 +586,7 @@ public final class SchedulerCore implements AutoCloseable {
         }
     }
 
-    /** Prefills every prefix not in the cache, all in one ragged batch, and caches one state row each. */
+    /** Prefills every prefix not in the cache, in ragged batches of at most maxPrefillTokens, and caches one state row each. */
     private void prefillPrefixes(java.util.Collection<PrefixKey> keys, NDManager step) {
         List<PrefixKey> missing = new ArrayList<>();
         synchronized (prefixCache) {
@@ -595,15 +595,27 @@ public final class SchedulerCore implements AutoCloseable {
             }
         }
         if (missing.size() < 2) return; // prefixState() handles a single one
-        int[][] ids = new int[missing.size()][];
-        for (int i = 0; i < ids.length; i++) ids[i] = missing.get(i).ids;
-        try (BatchState st = model.emptyState(missing.size())) {
-            model.prefill(step, ids, st);
-            steps.incrementAndGet();
-            for (int i = 0; i < ids.length; i++) {
-                promptTokens.addAndGet(ids[i].length);
-                cachePrefix(missing.get(i), st.select(new int[] {i}));
+        // in batches of at most maxPrefillTokens tokens, like suffixes (many distinct task prefixes arriving
+        // together must not become one prefill of all of them: its temporaries grow with the tokens)
+        int from = 0;
+        while (from < missing.size()) {
+            int to = from;
+            long tokens = 0;
+            while (to < missing.size() && (to == from || tokens + missing.get(to).ids.length <= opts.maxPrefillTokens())) {
+                tokens += missing.get(to++).ids.length;
             }
+            List<PrefixKey> batch = missing.subList(from, to);
+            int[][] ids = new int[batch.size()][];
+            for (int i = 0; i < ids.length; i++) ids[i] = batch.get(i).ids;
+            try (BatchState st = model.emptyState(ids.length)) {
+                model.prefill(step, ids, st);
+                steps.incrementAndGet();
+                for (int i = 0; i < ids.length; i++) {
+                    promptTokens.addAndGet(ids[i].length);
+                    cachePrefix(batch.get(i), st.select(new int[] {i}));
+                }
+            }
+            from = to;
         }
     }
 

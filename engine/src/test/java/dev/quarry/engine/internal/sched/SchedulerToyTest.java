@@ -152,6 +152,27 @@ class SchedulerToyTest {
     }
 
     @Test
+    void distinctTaskPrefixesArrivingTogetherArePrefilledWithinTheTokenBudget() throws Exception {
+        ToyModel model = new ToyModel(7, 0);
+        int budget = 160;
+        try (GraniteEngine e = new GraniteEngine(model, new ToyCodec(), INFO, BatchingOptions.builder().maxPrefillTokens(budget).build())) {
+            List<SummarizeTask> tasks = new ArrayList<>();
+            List<CompletableFuture<TaskResult>> fs = new ArrayList<>();
+            int prefixTokens = 0;
+            for (int i = 0; i < 12; i++) {
+                tasks.add(SummarizeTask.builder().instruction("Distinct instruction number " + i + " for this task.").maxTokens(3).build());
+                int n = dev.quarry.engine.internal.task.TaskPrompter.of(tasks.get(i), e.codec()).prefixIds().length;
+                assertTrue(n <= budget, "prefix of " + n + " tokens");
+                prefixTokens += n;
+                fs.add(e.submit(tasks.get(i), TaskInput.of("p" + i, "text " + i)));
+            }
+            assertTrue(prefixTokens > 2 * budget, "the prefixes together exceed the budget: " + prefixTokens);
+            for (var f : fs) assertNull(f.get(30, TimeUnit.SECONDS).error());
+            assertTrue(model.largestPrefill <= budget, "largest prefill " + model.largestPrefill + " tokens");
+        }
+    }
+
+    @Test
     void badRecordsGetErrorsAndTheBatchGoesOn() throws Exception {
         BatchingOptions o = BatchingOptions.builder().maxSequenceLength(200).build();
         try (GraniteEngine e = engine(o, 0)) {

@@ -18,6 +18,8 @@ final class ToyModel implements StepModel {
     private final NDArray e, a, w;
     private final long delayMs;
     volatile RuntimeException failNextDecode;
+    /** Most tokens (summed over rows) any one prefill call was given. */
+    volatile int largestPrefill;
 
     ToyModel(long seed, long delayMs) {
         this.delayMs = delayMs;
@@ -70,6 +72,9 @@ final class ToyModel implements StepModel {
     @Override
     public NDArray prefill(NDManager stepM, int[][] ids, BatchState state) {
         sleep();
+        int tokens = 0;
+        for (int[] r : ids) tokens += r.length;
+        largestPrefill = Math.max(largestPrefill, tokens);
         State s = (State) state;
         NDArray[] rows = new NDArray[ids.length];
         for (int r = 0; r < ids.length; r++) {
