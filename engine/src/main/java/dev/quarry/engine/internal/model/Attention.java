@@ -58,15 +58,8 @@ final class Attention {
     NDArray forward(NDArray u, StepContext ctx, ModelState st) {
         long b = u.getShape().get(0);
         int t = (int) u.getShape().get(1);
-        int qw = nq * hd, kw = nkv * hd;
-        ai.djl.ndarray.NDList qkv = Ops.linear(u, qkvT, bf).split(new long[] {qw, qw + kw}, 2);
-        NDArray q = qkv.get(0).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
-        NDArray k = qkv.get(1).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-        NDArray v = qkv.get(2).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-        if (ctx.cos != null) {
-            q = rope(q, ctx);
-            k = rope(k, ctx);
-        }
+        NDArray[] qkv = project(u, ctx);
+        NDArray q = qkv[0], k = qkv[1], v = qkv[2];
         NDIndex cols = new NDIndex(":, :, " + ctx.start + ":" + (ctx.start + t) + ", :");
         st.keys[layer].set(cols, k);
         st.values[layer].set(cols, v);
@@ -93,15 +86,8 @@ final class Attention {
         long b = u.getShape().get(0);
         long r = b / forks;
         int t = (int) u.getShape().get(1);
-        int qw = nq * hd, kw = nkv * hd;
-        ai.djl.ndarray.NDList qkv = Ops.linear(u, qkvT, bf).split(new long[] {qw, qw + kw}, 2);
-        NDArray q = qkv.get(0).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
-        NDArray k = qkv.get(1).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-        NDArray v = qkv.get(2).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-        if (ctx.cos != null) {
-            q = rope(q, ctx);
-            k = rope(k, ctx);
-        }
+        NDArray[] qkv = project(u, ctx);
+        NDArray q = qkv[0], k = qkv[1], v = qkv[2];
         int rep = nq / nkv;
         long rows = (long) rep * t; // query rows per kv head and fork
         int s = st.kvLen;
@@ -128,6 +114,22 @@ final class Attention {
         }
         o = o.reshape(b, nq, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) nq * hd);
         return Ops.linear(o, oT, bf);
+    }
+
+    /** q [B, nq, T, hd], k and v [B, nkv, T, hd] of u [B, T, H]; RoPE applied to q and k when configured. */
+    private NDArray[] project(NDArray u, StepContext ctx) {
+        long b = u.getShape().get(0);
+        int t = (int) u.getShape().get(1);
+        int qw = nq * hd, kw = nkv * hd;
+        ai.djl.ndarray.NDList qkv = Ops.linear(u, qkvT, bf).split(new long[] {qw, qw + kw}, 2);
+        NDArray q = qkv.get(0).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
+        NDArray k = qkv.get(1).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        NDArray v = qkv.get(2).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        if (ctx.cos != null) {
+            q = rope(q, ctx);
+            k = rope(k, ctx);
+        }
+        return new NDArray[] {q, k, v};
     }
 
     private static NDArray rope(NDArray x, StepContext ctx) {
