@@ -250,7 +250,7 @@ public final class GraniteModel implements AutoCloseable {
             try (NDManager cm = sub.newSubManager()) {
                 NDArray rows = fed.get(c0 + ":" + c1);
                 rows.attach(cm);
-                NDArray logits = Ops.linear(rows, lmT, bf).toType(DataType.FLOAT32, false).divi(logitsScaling);
+                NDArray logits = logits(rows);
                 NDArray logp = (vocab < logits.getShape().get(1) ? logits.get(":, :" + vocab) : logits).logSoftmax(1);
                 long[] tg = java.util.Arrays.copyOfRange(target, c0, c1);
                 float[] v = logp.gather(cm.create(tg, new Shape(c1 - c0, 1)), 1).toFloatArray();
@@ -263,6 +263,11 @@ public final class GraniteModel implements AutoCloseable {
             for (int j = 0; j < ids[r].length; j++) sums[r] += picked[n++];
         }
         return sums;
+    }
+
+    /** fp32 logits [N, V] of final-normed rows [N, H]: lm_head, then / logits_scaling (in place: [N, V] is large). */
+    private NDArray logits(NDArray normed) {
+        return Ops.linear(normed, lmT, bf).toType(DataType.FLOAT32, false).divi(logitsScaling);
     }
 
     /** Positions whose fp32 logits one scoring chunk holds: about {@link #SCORE_CHUNK_BYTES}, at least 1. */
@@ -370,7 +375,7 @@ public final class GraniteModel implements AutoCloseable {
                 logits = finalNorm.forward(h);
             } else {
                 NDArray last = t == 1 ? h.reshape(b, config.hiddenSize) : h.get(":, -1, :");
-                logits = Ops.linear(finalNorm.forward(last), lmT, bf).toType(DataType.FLOAT32, false).divi(logitsScaling); // in place: [B, V] is large
+                logits = logits(finalNorm.forward(last));
             }
             logits.attach(step);
             st.kvLen = total;
