@@ -21,9 +21,9 @@ final class Attention {
     /** Set when linear weights are bf16. */
     private final Bf16 bf;
     /** [q_proj; k_proj; v_proj]^T fused once at load, contiguous: [H, (nq + 2*nkv)*hd], one matMul per step. */
-    private final NDArray qkvT;
+    private final Linear qkv;
     /** o_proj^T: [nq*hd, H] contiguous. */
-    private final NDArray oT;
+    private final Linear o;
 
     /**
      * @param inScale input RMSNorm weight, folded into q/k/v (not closed)
@@ -45,9 +45,9 @@ final class Attention {
         NDArray v = w.get(m, p + "v_proj.weight", false); // [nkv*hd, H]
         NDArray qs = q.mul(scale);
         NDArray qk = qs.concat(k, 0);
-        qkvT = Ops.linearT(qk.concat(v, 0), inScale, 1f, bf);
+        qkv = new Linear(Ops.linearT(qk.concat(v, 0), inScale, 1f, bf), bf);
         for (NDArray x : new NDArray[] {q, qs, qk, k, v}) x.close();
-        oT = Ops.linearT(w.get(m, p + "o_proj.weight", false), null, outScale, bf);
+        o = new Linear(Ops.linearT(w.get(m, p + "o_proj.weight", false), null, outScale, bf), bf);
     }
 
     /**
@@ -72,7 +72,7 @@ final class Attention {
         scores = Ops.where(ctx.allowed, scores, ctx.fill);
         NDArray probs = scores.softmax(-1).toType(dtype, false).reshape(b, nkv, (long) rep * t, total);
         NDArray o = probs.matMul(vv).reshape(b, nq, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) nq * hd);
-        return Ops.linear(o, oT, bf);
+        return this.o.forward(o);
     }
 
     /**
@@ -113,7 +113,7 @@ final class Attention {
             o = o.add(pc.matMul(vv).reshape(r, nkv, forks, rows, hd).transpose(0, 2, 1, 3, 4).reshape(b, nkv, rows, hd));
         }
         o = o.reshape(b, nq, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) nq * hd);
-        return Ops.linear(o, oT, bf);
+        return this.o.forward(o);
     }
 
     /** q [B, nq, T, hd], k and v [B, nkv, T, hd] of u [B, T, H]; RoPE applied to q and k when configured. */
@@ -121,10 +121,10 @@ final class Attention {
         long b = u.getShape().get(0);
         int t = (int) u.getShape().get(1);
         int qw = nq * hd, kw = nkv * hd;
-        ai.djl.ndarray.NDList qkv = Ops.linear(u, qkvT, bf).split(new long[] {qw, qw + kw}, 2);
-        NDArray q = qkv.get(0).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
-        NDArray k = qkv.get(1).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-        NDArray v = qkv.get(2).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        ai.djl.ndarray.NDList p = qkv.forward(u).split(new long[] {qw, qw + kw}, 2);
+        NDArray q = p.get(0).reshape(b, t, nq, hd).transpose(0, 2, 1, 3);
+        NDArray k = p.get(1).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+        NDArray v = p.get(2).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
         if (ctx.cos != null) {
             q = rope(q, ctx);
             k = rope(k, ctx);

@@ -31,6 +31,8 @@ public final class GraniteModel implements AutoCloseable {
     private final NDArray embed;
     /** lm_head^T: [H, V] contiguous; when tied it is the only copy of the embedding. */
     private final NDArray lmT;
+    /** lm_head over {@link #lmT}. */
+    private final Linear lm;
     private final RmsNorm finalNorm;
     private final DecoderLayer[] layers;
     /** RoPE inverse frequencies: [hd/2] fp32, or null. */
@@ -63,6 +65,7 @@ public final class GraniteModel implements AutoCloseable {
                 e.close();
                 lmT = Ops.linearT(w.get(manager, "lm_head.weight", false), bf);
             }
+            lm = new Linear(lmT, bf);
             finalNorm = new RmsNorm(w.get(manager, "model.norm.weight", false), c.rmsNormEps);
             layers = new DecoderLayer[c.numHiddenLayers];
             NDArray eps = manager.create((float) c.rmsNormEps);
@@ -267,7 +270,7 @@ public final class GraniteModel implements AutoCloseable {
 
     /** fp32 logits [N, V] of final-normed rows [N, H]: lm_head, then / logits_scaling (in place: [N, V] is large). */
     private NDArray logits(NDArray normed) {
-        return Ops.linear(normed, lmT, bf).toType(DataType.FLOAT32, false).divi(logitsScaling);
+        return lm.forward(normed).toType(DataType.FLOAT32, false).divi(logitsScaling);
     }
 
     /** Positions whose fp32 logits one scoring chunk holds: about {@link #SCORE_CHUNK_BYTES}, at least 1. */

@@ -24,7 +24,7 @@ final class MambaMixer {
     /** Set when linear weights are bf16. */
     private final Bf16 bf;
     /** in_proj^T: [H, 2*d_inner + 2*ng*ds + nh] contiguous (from [proj, H]). */
-    private final NDArray inT;
+    private final Linear in;
     /** conv1d weight per tap k: K arrays of [conv_dim] (from [conv_dim, 1, K]). */
     private final NDArray[] convTap;
     /** conv1d weight as [K, conv_dim] (decode). */
@@ -40,7 +40,7 @@ final class MambaMixer {
     /** A as [nh, 1, 1]. */
     private final NDArray a3;
     /** out_proj^T · diag(gated-norm weight) · residual_multiplier: [d_inner, H] contiguous (from [H, d_inner]). */
-    private final NDArray outT;
+    private final Linear out;
     /** Split points of in_proj's output (z | xBC | dt) and of the conv output (x | B | C). */
     private final long[] projSplit, convSplit;
     /** eps as an fp32 scalar array. */
@@ -66,7 +66,7 @@ final class MambaMixer {
         dtMin = c.timeStepLimitMin;
         dtMax = c.timeStepLimitMax;
         String p = "model.layers." + layer + ".mamba.";
-        inT = Ops.linearT(w.get(m, p + "in_proj.weight", false), inScale, 1f, bf);
+        in = new Linear(Ops.linearT(w.get(m, p + "in_proj.weight", false), inScale, 1f, bf), bf);
         NDArray cw = w.get(m, p + "conv1d.weight", false); // [conv_dim, 1, K]
         convKC = cw.reshape(convDim, k).transpose().flatten().reshape(k, convDim); // [K, conv_dim] contiguous
         cw.close();
@@ -81,7 +81,7 @@ final class MambaMixer {
         d2 = d.reshape(nh, 1);
         a3 = a.reshape(nh, 1, 1);
         NDArray normWeight = w.get(m, p + "norm.weight", false);
-        outT = Ops.linearT(w.get(m, p + "out_proj.weight", false), normWeight, outScale, bf);
+        out = new Linear(Ops.linearT(w.get(m, p + "out_proj.weight", false), normWeight, outScale, bf), bf);
         normWeight.close();
         epsArr = m.create(eps);
         projSplit = new long[] {dInner, dInner + convDim};
@@ -124,7 +124,7 @@ final class MambaMixer {
         int t = (int) u.getShape().get(1);
         NDArray zeroU = sm.zeros(new Shape(1), u.getDataType());
         u = Ops.where(mask3, u, zeroU);
-        NDArray p = Ops.linear(u, inT, bf);
+        NDArray p = in.forward(u);
         NDArray z = p.get("..., :" + dInner);
         NDArray xbc = p.get("..., " + dInner + ":" + (dInner + convDim));
         NDArray dtRaw = p.get("..., " + (dInner + convDim) + ":");
@@ -241,7 +241,7 @@ final class MambaMixer {
     NDArray decode(NDArray u, ModelState st, DecoderLayer.Step step) {
         StepScope scope = step.scope;
         long b = u.getShape().get(0);
-        NDList parts = Ops.linear(u, inT, bf).split(projSplit, 2); // z, xBC, dt: [B, 1, *]
+        NDList parts = in.forward(u).split(projSplit, 2); // z, xBC, dt: [B, 1, *]
         NDArray window = st.conv[layer].get(CONV_TAIL).concat(parts.get(1), 1); // [B, K, C]
         scope.replace(st.conv, layer, window);
         NDArray conv = SharedMlp.silu(window.mul(convKC).sum(AXIS1).add(convBias)); // [B, C]
@@ -277,7 +277,7 @@ final class MambaMixer {
     /** Gated RMSNorm in fp32 (gate before the norm), then out_proj (which carries the norm weight). */
     private NDArray gatedOut(NDArray y, NDArray z) {
         NDArray g = y.mul(SharedMlp.silu(z.toType(DataType.FLOAT32, false)));
-        return Ops.linear(RmsNorm.normalize(g, epsArr), outT, bf);
+        return out.forward(RmsNorm.normalize(g, epsArr));
     }
 
     private static final ai.djl.ndarray.index.NDIndex CONV_TAIL = new ai.djl.ndarray.index.NDIndex(":, 1:, :");

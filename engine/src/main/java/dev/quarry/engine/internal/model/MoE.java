@@ -15,14 +15,12 @@ import dev.quarry.engine.model.GraniteConfig;
 final class MoE {
     private final int e, topK, inter;
     private final DataType dtype;
-    /** Set when expert weights are bf16 (the router stays fp32). */
-    private final Bf16 bf;
-    /** router.layer^T: [H, E] contiguous. */
-    private final NDArray routerT;
+    /** router.layer^T: [H, E], fp32. */
+    private final Linear router;
     /** Per expert input_linear[e]^T: [H, 2I] (contiguous slices of a transposed copy of [E, 2I, H]). */
-    private final NDArray[] inT;
+    private final Linear[] in;
     /** Per expert output_linear[e]^T: [I, H] (contiguous slices of a transposed copy of [E, H, I]). */
-    private final NDArray[] outT;
+    private final Linear[] out;
 
     /**
      * @param inScale post-attention RMSNorm weight, folded into the router and the expert inputs (not closed)
@@ -30,19 +28,18 @@ final class MoE {
      */
     MoE(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf, NDArray inScale, float outScale) {
         this.dtype = dtype;
-        this.bf = bf;
         e = c.numLocalExperts;
         topK = c.numExpertsPerTok;
         inter = c.intermediateSize;
         String p = "model.layers." + layer + ".block_sparse_moe.";
-        routerT = Ops.linearT(w.get(m, p + "router.layer.weight", false), inScale, 1f, null);
-        NDArray in = Ops.linearT3(w.get(m, p + "input_linear.weight", false), inScale, 1f, bf);
-        NDArray out = Ops.linearT3(w.get(m, p + "output_linear.weight", false), null, outScale, bf);
-        inT = new NDArray[e];
-        outT = new NDArray[e];
+        router = new Linear(Ops.linearT(w.get(m, p + "router.layer.weight", false), inScale, 1f, null), null);
+        NDArray ins = Ops.linearT3(w.get(m, p + "input_linear.weight", false), inScale, 1f, bf);
+        NDArray outs = Ops.linearT3(w.get(m, p + "output_linear.weight", false), null, outScale, bf);
+        in = new Linear[e];
+        out = new Linear[e];
         for (int i = 0; i < e; i++) {
-            inT[i] = in.get(i);
-            outT[i] = out.get(i);
+            in[i] = new Linear(ins.get(i), bf);
+            out[i] = new Linear(outs.get(i), bf);
         }
     }
 
@@ -53,7 +50,7 @@ final class MoE {
         long h = shape.get(2);
         NDArray flat = x.reshape(-1, h);
         long n = flat.getShape().get(0);
-        NDArray logits = flat.matMul(routerT).toType(DataType.FLOAT32, false);
+        NDArray logits = router.forward(flat).toType(DataType.FLOAT32, false);
         NDList top = logits.topK(topK, -1, true, true);
         NDArray gates = top.get(0).softmax(-1).toType(dtype, false); // [N, k]
         NDArray experts = top.get(1).toType(DataType.INT64, false).reshape(-1); // [N*k]
@@ -68,7 +65,7 @@ final class MoE {
             long cnt = counts[i];
             if (cnt == 0) continue;
             NDArray blk = xs.get(off + ":" + (off + cnt));
-            blocks.add(Ops.linear(SharedMlp.gated(Ops.linear(blk, inT[i], bf), inter), outT[i], bf));
+            blocks.add(out[i].forward(SharedMlp.gated(in[i].forward(blk), inter)));
             off += cnt;
         }
         NDArray ys = blocks.size() == 1 ? blocks.get(0) : ai.djl.ndarray.NDArrays.concat(blocks, 0);

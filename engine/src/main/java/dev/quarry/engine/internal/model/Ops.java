@@ -50,11 +50,6 @@ final class Ops {
         return transposed(w, inScale, outScale, bf, 1, 2);
     }
 
-    /** x · wT (wT from {@link #linearT}); fp32 in, fp32 out. */
-    static NDArray linear(NDArray x, NDArray wT, Bf16 bf) {
-        return bf == null ? x.matMul(wT) : bf.matMul(x, wT);
-    }
-
     private static NDArray transposed(NDArray w, NDArray inScale, float outScale, Bf16 bf, int a, int b) {
         NDManager parent = w.getManager();
         try (NDManager tmp = parent.newSubManager()) {

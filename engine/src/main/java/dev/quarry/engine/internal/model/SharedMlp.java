@@ -4,12 +4,11 @@ import ai.djl.ndarray.NDArray;
 
 /** Always-on gated MLP: [a | b] = x W_in^T, out = (silu(a) * b) W_out^T (spec §4.2). */
 final class SharedMlp {
-    /** input_linear^T: [H, 2S] contiguous (from the [2S, H] checkpoint tensor). */
-    private final NDArray inT;
-    /** output_linear^T: [S, H] contiguous (from [H, S]). */
-    private final NDArray outT;
+    /** input_linear^T: [H, 2S] (from the [2S, H] checkpoint tensor). */
+    private final Linear in;
+    /** output_linear^T: [S, H] (from [H, S]). */
+    private final Linear out;
     private final int s;
-    private final Bf16 bf;
 
     /**
      * @param inScale RMSNorm weight of the input, folded into input_linear (not closed)
@@ -17,13 +16,12 @@ final class SharedMlp {
      */
     SharedMlp(NDArray inputLinear, NDArray outputLinear, Bf16 bf, NDArray inScale, float outScale) {
         this.s = (int) outputLinear.getShape().get(1);
-        this.bf = bf;
-        this.inT = Ops.linearT(inputLinear, inScale, 1f, bf);
-        this.outT = Ops.linearT(outputLinear, null, outScale, bf);
+        this.in = new Linear(Ops.linearT(inputLinear, inScale, 1f, bf), bf);
+        this.out = new Linear(Ops.linearT(outputLinear, null, outScale, bf), bf);
     }
 
     NDArray forward(NDArray x) {
-        return Ops.linear(gated(Ops.linear(x, inT, bf), s), outT, bf);
+        return out.forward(gated(in.forward(x), s));
     }
 
     /** silu(p[..., :w]) * p[..., w:] (one split). */
