@@ -45,9 +45,9 @@ final class Attention {
         NDArray v = w.get(m, p + "v_proj.weight", false); // [nkv*hd, H]
         NDArray qs = q.mul(scale);
         NDArray qk = qs.concat(k, 0);
-        qkv = new Linear(Ops.linearT(qk.concat(v, 0), inScale, 1f, bf), bf);
+        qkv = Linear.of(qk.concat(v, 0), inScale, 1f, bf);
         for (NDArray x : new NDArray[] {q, qs, qk, k, v}) x.close();
-        o = new Linear(Ops.linearT(w.get(m, p + "o_proj.weight", false), null, outScale, bf), bf);
+        o = Linear.of(w.get(m, p + "o_proj.weight", false), null, outScale, bf);
     }
 
     /**

@@ -87,10 +87,10 @@ final class Bf16 {
     }
 
     /**
-     * {@code x · wT} for fp32 {@code x} [.., in] and bf16 {@code wT} [in, out]: x is rounded to bf16, the product
-     * is computed in bf16 and widened to fp32. The result is attached to x's manager.
+     * {@code x · Wᵀ} for fp32 {@code x} [.., in] and bf16 {@code w} [out, in]: x is rounded to bf16, the product
+     * is computed in bf16 ({@code torch.linear}) and widened to fp32. The result is attached to x's manager.
      */
-    NDArray matMul(NDArray x, NDArray wT) {
+    NDArray linear(NDArray x, NDArray w) {
         Shape s = x.getShape();
         NDArray buf = null;
         boolean fresh = stepManager == null || s.size() > SCRATCH_MAX;
@@ -104,7 +104,7 @@ final class Bf16 {
             buf = zeros(s, x.getManager());
         }
         buf.set(ALL, x);
-        NDArray yb = buf.matMul(wT);
+        NDArray yb = buf.getNDArrayInternal().linear(buf, w, null).singletonOrThrow();
         NDArray y = yb.toType(DataType.FLOAT32, false);
         yb.close();
         if (fresh) buf.close();

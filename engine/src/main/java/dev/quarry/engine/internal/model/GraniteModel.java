@@ -27,11 +27,9 @@ public final class GraniteModel implements AutoCloseable {
     private final NDManager manager;
     /** bf16 linear weights (requested dtype bf16), or null for fp32. */
     private final Bf16 bf;
-    /** embed_tokens: [V, H] when untied; null when tied (then rows are gathered as columns of lmT). */
+    /** embed_tokens: [V, H] when untied; null when tied (then rows are looked up in lm_head's weight). */
     private final NDArray embed;
-    /** lm_head^T: [H, V] contiguous; when tied it is the only copy of the embedding. */
-    private final NDArray lmT;
-    /** lm_head over {@link #lmT}. */
+    /** lm_head; when tied its weight is the only copy of the embedding. */
     private final Linear lm;
     private final RmsNorm finalNorm;
     private final DecoderLayer[] layers;
@@ -59,13 +57,12 @@ public final class GraniteModel implements AutoCloseable {
             NDArray e = w.get(manager, "model.embed_tokens.weight", false);
             if (c.tieWordEmbeddings) {
                 embed = null;
-                lmT = Ops.linearT(e, bf);
+                lm = Linear.of(e, null, 1f, bf);
             } else {
                 embed = e.duplicate(); // owned fp32 copy (the source may be a mapped file)
                 e.close();
-                lmT = Ops.linearT(w.get(manager, "lm_head.weight", false), bf);
+                lm = Linear.of(w.get(manager, "lm_head.weight", false), null, 1f, bf);
             }
-            lm = new Linear(lmT, bf);
             finalNorm = new RmsNorm(w.get(manager, "model.norm.weight", false), c.rmsNormEps);
             layers = new DecoderLayer[c.numHiddenLayers];
             NDArray eps = manager.create((float) c.rmsNormEps);
@@ -445,13 +442,7 @@ public final class GraniteModel implements AutoCloseable {
             NDArray idx = sub.create(tokens, new Shape((long) b * t, 1));
             h = embed.gather(idx.broadcast(new Shape((long) b * t, config.hiddenSize)), 0);
         } else {
-            NDArray cols = lmT.get(new NDIndex(":, {}", sub.create(tokens))); // [H, B*T]
-            cols.attach(sub);
-            if (bf != null) cols = cols.toType(DataType.FLOAT32, false);
-            // a contiguous [B*T, H] copy: the transposed view would hand its column-major strides to every
-            // element-wise result downstream, and torch's matmul then cannot fold [B, T, H] into one GEMM: it runs
-            // B separate products, each reading the whole weight (32 GEMVs per linear at 32 decode rows)
-            h = cols.transpose().flatten();
+            h = lm.weightRows(sub.create(tokens), sub);
         }
         h.attach(sub);
         return h.mul(embMul).reshape(b, t, config.hiddenSize);

@@ -1,22 +1,25 @@
 package dev.quarry.engine.internal.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * A bias-free linear layer {@code y = x · Wᵀ}, held as the contiguous transpose {@code wT} [in, out] (fp32, or
- * bf16 with {@code bf}; built by {@link Ops#linearT}).
+ * A bias-free linear layer {@code y = x · Wᵀ}. fp32 weights are held as the contiguous transpose {@code wT}
+ * [in, out]; bf16 weights in the checkpoint's [out, in] layout (see {@link Ops#linearWeight}).
  *
- * <p>Few-row products on a multi-core CPU are split along the input dimension: {@code x · Wᵀ = Σ_p x_p · W_pᵀ}
- * as one batched matmul over {@code p} parts (a view {@code [p, in/p, out]} of the same weight memory, no copy)
- * and a sum over the parts. Torch runs the parts of a batched product on its intra-op threads, while a plain
- * product with one to a few rows is a single-threaded GEMV in libtorch's MKL, which reads the weight at about
- * half the machine's bandwidth. On the 2-core benchmark machine a 768 x 3072 fp32 product at one row takes
- * ~300 us split vs ~440 us plain, the tied 768 x 100352 lm_head ~6.7 ms vs ~11.9 ms (docs/benchmarks.md).
- * The split only changes the order of the fp32 summation. bf16 weights always take the plain product (their
- * batched product is slower than the plain one in this libtorch), as do GPU arrays and inputs of more than
- * {@link #SPLIT_MAX_ROWS} rows (a GEMM, already multi-threaded).
+ * <p>Few-row fp32 products on a multi-core CPU are split along the input dimension: {@code x · Wᵀ = Σ_p x_p ·
+ * W_pᵀ} as one batched matmul over {@code p} parts (a view {@code [p, in/p, out]} of the same weight memory, no
+ * copy) and a sum over the parts. Torch runs the parts of a batched product on its intra-op threads, while a
+ * plain product with one to a few rows is a single-threaded GEMV in libtorch's MKL, which reads the weight at
+ * about half the machine's bandwidth. On the 2-core benchmark machine a 768 x 3072 fp32 product at one row takes
+ * ~300 us split vs ~440 us plain, the tied 768 x 100352 lm_head ~6 ms vs ~12 ms (docs/benchmarks.md). The split
+ * only changes the order of the fp32 summation. bf16 weights always take {@code torch.linear} (their batched
+ * product is slower than the plain one in this libtorch), as do GPU arrays and inputs of more than {@link
+ * #SPLIT_MAX_ROWS} rows (a GEMM, already multi-threaded).
  */
 final class Linear {
     /** Inputs with at most this many rows take the split product (measured faster up to 8 rows, 2 cores). */
@@ -24,30 +27,46 @@ final class Linear {
     /** At most this many parts (one per intra-op thread). */
     static final int MAX_PARTS = 8;
 
-    /** W^T: [in, out] contiguous. */
-    private final NDArray wT;
-    /** The same memory as [parts, in/parts, out]; null when the product is never split. */
+    /** fp32: W^T [in, out]; bf16: W [out, in]; contiguous either way. */
+    private final NDArray weight;
+    /** fp32 W^T as [parts, in/parts, out] (the same memory); null when the product is never split. */
     private final NDArray wParts;
     private final long in;
     private final long out;
     private final int parts;
     private final Bf16 bf;
 
-    /** @param wT [in, out] contiguous, owned by the model's manager (not copied) */
-    Linear(NDArray wT, Bf16 bf) {
-        this(wT, bf, wT.getDevice().isGpu() ? 1 : JniUtils.getNumThreads());
+    /**
+     * A linear from its checkpoint weight [out, in] (closed), with an RMSNorm weight {@code inScale} [in] (or
+     * null, not closed) and a multiplier {@code outScale} folded in; bf16 when {@code bf} is set.
+     */
+    static Linear of(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
+        return new Linear(Ops.linearWeight(w, inScale, outScale, bf), bf);
+    }
+
+    /** One linear per expert of a stacked checkpoint weight [E, out, in] (closed); as {@link #of}. */
+    static Linear[] stack(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
+        NDArray all = Ops.linearWeight(w, inScale, outScale, bf);
+        Linear[] l = new Linear[(int) all.getShape().get(0)];
+        for (int i = 0; i < l.length; i++) l[i] = new Linear(all.get(i), bf);
+        return l;
+    }
+
+    /** @param weight prepared by {@link Ops#linearWeight} with the same {@code bf}, owned by the model (not copied) */
+    Linear(NDArray weight, Bf16 bf) {
+        this(weight, bf, weight.getDevice().isGpu() ? 1 : JniUtils.getNumThreads());
     }
 
     /** As above, split in up to {@code threads} parts (fp32 only; 1: never split). */
-    Linear(NDArray wT, Bf16 bf, int threads) {
-        this.wT = wT;
+    Linear(NDArray weight, Bf16 bf, int threads) {
+        this.weight = weight;
         this.bf = bf;
-        Shape s = wT.getShape();
-        if (s.dimension() != 2) throw new IllegalArgumentException("linear weight must be [in, out], got " + s);
-        in = s.get(0);
-        out = s.get(1);
+        Shape s = weight.getShape();
+        if (s.dimension() != 2) throw new IllegalArgumentException("linear weight must be 2-d, got " + s);
+        in = bf == null ? s.get(0) : s.get(1);
+        out = bf == null ? s.get(1) : s.get(0);
         parts = bf == null ? parts(in, threads) : 1;
-        wParts = parts > 1 ? wT.reshape(parts, in / parts, out) : null;
+        wParts = parts > 1 ? weight.reshape(parts, in / parts, out) : null;
     }
 
     /** The number of parts for an input dimension {@code in} on {@code threads} intra-op threads (1: no split). */
@@ -63,12 +82,34 @@ final class Linear {
         return parts;
     }
 
+    /**
+     * Rows {@code idx} [n] (int64) of W, i.e. the input weights of output units {@code idx}: [n, in] fp32,
+     * contiguous, attached to {@code m}. The tied embedding is looked up this way.
+     */
+    NDArray weightRows(NDArray idx, NDManager m) {
+        NDArray r;
+        if (bf == null) {
+            NDArray cols = weight.get(new NDIndex(":, {}", idx)); // [in, n]
+            cols.attach(m);
+            // a contiguous copy: a transposed view would hand its column-major strides to every element-wise
+            // result downstream, and torch's matmul then cannot fold [B, T, H] into one GEMM: it runs B separate
+            // products, each reading the whole weight (32 GEMVs per linear at 32 decode rows)
+            r = cols.transpose().flatten().reshape(idx.getShape().get(0), in);
+        } else {
+            NDArray rows = weight.get(new NDIndex("{}", idx)); // [n, in] bf16
+            rows.attach(m);
+            r = rows.toType(DataType.FLOAT32, false);
+        }
+        r.attach(m);
+        return r;
+    }
+
     /** x: [..., in] fp32 -> [..., out] fp32, attached to x's manager. */
     NDArray forward(NDArray x) {
-        if (bf != null) return bf.matMul(x, wT);
+        if (bf != null) return bf.linear(x, weight);
         Shape s = x.getShape();
         long rows = s.size() / in;
-        if (wParts == null || rows > SPLIT_MAX_ROWS) return x.matMul(wT);
+        if (wParts == null || rows > SPLIT_MAX_ROWS) return x.matMul(weight);
         // [rows, in] -> [parts, rows, in/parts]: for one row a plain reshape, else a strided view
         NDArray xp = rows == 1
                 ? x.reshape(parts, 1, in / parts)

@@ -66,7 +66,7 @@ final class MambaMixer {
         dtMin = c.timeStepLimitMin;
         dtMax = c.timeStepLimitMax;
         String p = "model.layers." + layer + ".mamba.";
-        in = new Linear(Ops.linearT(w.get(m, p + "in_proj.weight", false), inScale, 1f, bf), bf);
+        in = Linear.of(w.get(m, p + "in_proj.weight", false), inScale, 1f, bf);
         NDArray cw = w.get(m, p + "conv1d.weight", false); // [conv_dim, 1, K]
         convKC = cw.reshape(convDim, k).transpose().flatten().reshape(k, convDim); // [K, conv_dim] contiguous
         cw.close();
@@ -81,7 +81,7 @@ final class MambaMixer {
         d2 = d.reshape(nh, 1);
         a3 = a.reshape(nh, 1, 1);
         NDArray normWeight = w.get(m, p + "norm.weight", false);
-        out = new Linear(Ops.linearT(w.get(m, p + "out_proj.weight", false), normWeight, outScale, bf), bf);
+        out = Linear.of(w.get(m, p + "out_proj.weight", false), normWeight, outScale, bf);
         normWeight.close();
         epsArr = m.create(eps);
         projSplit = new long[] {dInner, dInner + convDim};

@@ -17,9 +17,9 @@ final class MoE {
     private final DataType dtype;
     /** router.layer^T: [H, E], fp32. */
     private final Linear router;
-    /** Per expert input_linear[e]^T: [H, 2I] (contiguous slices of a transposed copy of [E, 2I, H]). */
+    /** Per expert input_linear[e]: H -> 2I (slices of one prepared copy of [E, 2I, H]). */
     private final Linear[] in;
-    /** Per expert output_linear[e]^T: [I, H] (contiguous slices of a transposed copy of [E, H, I]). */
+    /** Per expert output_linear[e]: I -> H (slices of one prepared copy of [E, H, I]). */
     private final Linear[] out;
 
     /**
@@ -32,15 +32,9 @@ final class MoE {
         topK = c.numExpertsPerTok;
         inter = c.intermediateSize;
         String p = "model.layers." + layer + ".block_sparse_moe.";
-        router = new Linear(Ops.linearT(w.get(m, p + "router.layer.weight", false), inScale, 1f, null), null);
-        NDArray ins = Ops.linearT3(w.get(m, p + "input_linear.weight", false), inScale, 1f, bf);
-        NDArray outs = Ops.linearT3(w.get(m, p + "output_linear.weight", false), null, outScale, bf);
-        in = new Linear[e];
-        out = new Linear[e];
-        for (int i = 0; i < e; i++) {
-            in[i] = new Linear(ins.get(i), bf);
-            out[i] = new Linear(outs.get(i), bf);
-        }
+        router = Linear.of(w.get(m, p + "router.layer.weight", false), inScale, 1f, null);
+        in = Linear.stack(w.get(m, p + "input_linear.weight", false), inScale, 1f, bf);
+        out = Linear.stack(w.get(m, p + "output_linear.weight", false), null, outScale, bf);
     }
 
     /** x: [B, T, H] -> [B, T, H]. */

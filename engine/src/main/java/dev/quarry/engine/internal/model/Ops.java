@@ -21,51 +21,40 @@ final class Ops {
     }
 
     /**
-     * A linear weight [out, in] as a contiguous [in, out] copy (x · W^T becomes x · Wt with a contiguous
-     * right operand: torch's batch-1 GEMV is ~1.7x faster that way on CPU). Closes {@code w}; the temporaries
-     * die here (a leftover view would keep the source's storage alive).
+     * A linear weight [..., out, in] prepared for {@link Linear}: {@code outScale · W · diag(inScale)} where
+     * {@code inScale} [in] (or null) is an RMSNorm weight applied to the linear's input and {@code outScale} a
+     * multiplier applied to its output ({@code norm(x)·w·Wᵀ·r == norm(x)·(r·W·diag(w))ᵀ}, so a step skips those
+     * element-wise ops). Folded in fp32 on a fresh copy (no extra full-size temporary); then held as the
+     * contiguous transpose [..., in, out] in fp32 ({@code bf} null: torch's batch-1 GEMV is ~1.7x faster with a
+     * contiguous right operand on CPU), or rounded to bf16 in the checkpoint's [..., out, in] layout ({@code
+     * torch.linear} on bf16 is ~20 % faster than a matmul with the transpose here, docs/benchmarks.md). Closes
+     * {@code w}, not {@code inScale}; the temporaries die here (a leftover view would keep the source alive).
      */
-    static NDArray transposedCopy(NDArray w) {
-        return transposed(w, null, 1f, null, 0, 1);
-    }
-
-    /** A linear weight [out, in] as its contiguous transpose [in, out], in bf16 when {@code bf} is set. Closes {@code w}. */
-    static NDArray linearT(NDArray w, Bf16 bf) {
-        return transposed(w, null, 1f, bf, 0, 1);
-    }
-
-    /**
-     * {@code outScale · diag(inScale) · Wᵀ} as a contiguous [in, out] array: {@code inScale} [in] (or null) is an
-     * RMSNorm weight applied to the linear's input, {@code outScale} a multiplier applied to its output
-     * ({@code norm(x)·w·Wᵀ·r == norm(x)·(r·diag(w)·Wᵀ)}, so a step skips those element-wise ops). Folded in fp32,
-     * in place on the transposed copy (no extra full-size temporary), then rounded to bf16 when {@code bf} is
-     * set. Closes {@code w}, not {@code inScale}.
-     */
-    static NDArray linearT(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
-        return transposed(w, inScale, outScale, bf, 0, 1);
-    }
-
-    /** Stacked [E, out, in] -> [E, in, out] with scales folded in, in bf16 when {@code bf} is set. Closes {@code w}. */
-    static NDArray linearT3(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
-        return transposed(w, inScale, outScale, bf, 1, 2);
-    }
-
-    private static NDArray transposed(NDArray w, NDArray inScale, float outScale, Bf16 bf, int a, int b) {
+    static NDArray linearWeight(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
         NDManager parent = w.getManager();
+        boolean transpose = bf == null;
         try (NDManager tmp = parent.newSubManager()) {
             w.attach(tmp);
             long[] dims = w.getShape().getShape().clone();
-            long d = dims[a];
-            dims[a] = dims[b];
-            dims[b] = d;
-            Shape s = new Shape(dims);
-            int[] axes = new int[dims.length];
-            for (int i = 0; i < axes.length; i++) axes[i] = i;
-            axes[a] = b;
-            axes[b] = a;
-            NDArray f = w.transpose(axes).flatten().reshape(s);
+            int nd = dims.length;
+            long in = dims[nd - 1];
+            NDArray f;
+            if (transpose) {
+                dims[nd - 1] = dims[nd - 2];
+                dims[nd - 2] = in;
+                int[] axes = new int[nd];
+                for (int i = 0; i < nd; i++) axes[i] = i;
+                axes[nd - 1] = nd - 2;
+                axes[nd - 2] = nd - 1;
+                f = w.transpose(axes).flatten().reshape(new Shape(dims));
+            } else {
+                f = inScale != null || outScale != 1f ? w.duplicate() : w;
+            }
             if (inScale != null) {
-                NDArray col = inScale.reshape(dims[a], 1); // [in, 1]: row i of the transposed copy times inScale[i]
+                long[] cs = new long[nd];
+                java.util.Arrays.fill(cs, 1);
+                cs[transpose ? nd - 2 : nd - 1] = in; // scales the input dimension, wherever it is
+                NDArray col = inScale.reshape(new Shape(cs));
                 col.attach(tmp);
                 f.muli(col);
             }
@@ -74,7 +63,7 @@ final class Ops {
             if (bf == null) {
                 out = f;
             } else {
-                out = bf.zeros(s, tmp);
+                out = bf.zeros(f.getShape(), tmp);
                 out.set(ALL, f);
             }
             out.attach(parent);

@@ -16,8 +16,8 @@ final class SharedMlp {
      */
     SharedMlp(NDArray inputLinear, NDArray outputLinear, Bf16 bf, NDArray inScale, float outScale) {
         this.s = (int) outputLinear.getShape().get(1);
-        this.in = new Linear(Ops.linearT(inputLinear, inScale, 1f, bf), bf);
-        this.out = new Linear(Ops.linearT(outputLinear, null, outScale, bf), bf);
+        this.in = Linear.of(inputLinear, inScale, 1f, bf);
+        this.out = Linear.of(outputLinear, null, outScale, bf);
     }
 
     NDArray forward(NDArray x) {

@@ -24,7 +24,7 @@ class LinearTest {
         try (NDManager m = NDManager.newBaseManager()) {
             m.getEngine().setRandomSeed(7);
             NDArray wT = m.randomNormal(new Shape(12, 5));
-            Linear split = new Linear(wT, null, 3);
+            Linear split = new Linear(wT, null, 3); // wT is already the fp32 layout [in, out]
             assertEquals(3, split.parts());
             Shape[] inputs = {
                 new Shape(1, 1, 12), // decode at batch 1 (the reshape path)
