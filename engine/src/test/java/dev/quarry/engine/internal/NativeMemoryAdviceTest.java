@@ -1,5 +1,6 @@
 package dev.quarry.engine.internal;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,13 @@ class NativeMemoryAdviceTest {
         assertTrue(NativeMemoryAdvice.tuned("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"));
         assertFalse(NativeMemoryAdvice.tuned(null));
         assertFalse(NativeMemoryAdvice.tuned("glibc.malloc.hugetlb=0"));
+    }
+
+    /** This project's machines (and its Docker image) run glibc on Linux: the heap trim after a load must be real there. */
+    @Test
+    void trimsTheHeapOnGlibcLinux() {
+        boolean linux = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux");
+        assertEquals(linux, NativeMemoryAdvice.trimHeap());
     }
 
     /** The launcher and the Docker image set the same value the engine recommends. */

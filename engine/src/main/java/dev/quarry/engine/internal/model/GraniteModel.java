@@ -96,10 +96,13 @@ public final class GraniteModel implements AutoCloseable {
      */
     public static GraniteModel load(java.nio.file.Path dir, Device device, DataType dtype) throws java.io.IOException {
         GraniteConfig c = GraniteConfig.load(dir.resolve("config.json"));
+        GraniteModel model;
         try (SafetensorsWeights w = new SafetensorsWeights(dir)) {
             w.validate(SyntheticWeights.shapes(c), dir);
-            return new GraniteModel(c, w, device, dtype);
+            model = new GraniteModel(c, w, device, dtype);
         }
+        dev.quarry.engine.internal.NativeMemoryAdvice.trimHeap(); // the load's freed temporaries stay resident otherwise
+        return model;
     }
 
     public GraniteConfig config() { return config; }
