@@ -105,6 +105,15 @@ public final class GraniteModel implements AutoCloseable {
         return model;
     }
 
+    /**
+     * log softmax of {@code logits} [N, V'] over their first {@code vocab} columns (fp32): the embedding may be
+     * padded past the tokenizer's vocabulary (real Granite: 100352 rows, 100284 tokens), and no probability may go
+     * to an id the tokenizer cannot decode. [N, vocab], attached to the logits' manager.
+     */
+    public static NDArray logProbs(NDArray logits, int vocab) {
+        return (vocab < logits.getShape().get(1) ? logits.get(":, :" + vocab) : logits).logSoftmax(1);
+    }
+
     public GraniteConfig config() { return config; }
 
     /** The dtype activations are held in (fp32; see {@link #computeType}). */
@@ -254,7 +263,7 @@ public final class GraniteModel implements AutoCloseable {
                 NDArray rows = fed.get(c0 + ":" + c1);
                 rows.attach(cm);
                 NDArray logits = logits(rows);
-                NDArray logp = (vocab < logits.getShape().get(1) ? logits.get(":, :" + vocab) : logits).logSoftmax(1);
+                NDArray logp = logProbs(logits, vocab);
                 long[] tg = java.util.Arrays.copyOfRange(target, c0, c1);
                 float[] v = logp.gather(cm.create(tg, new Shape(c1 - c0, 1)), 1).toFloatArray();
                 System.arraycopy(v, 0, picked, c0, v.length);

@@ -15,6 +15,7 @@ import dev.quarry.engine.TextCodec;
 import dev.quarry.engine.internal.decode.json.JsonConstraint;
 import dev.quarry.engine.internal.decode.json.JsonOutput;
 import dev.quarry.engine.internal.decode.json.TokenTrie;
+import dev.quarry.engine.internal.model.GraniteModel;
 import dev.quarry.engine.internal.task.RecordException;
 import dev.quarry.engine.internal.task.TaskPrompter;
 import dev.quarry.engine.task.ClassifyTask;
@@ -693,7 +694,7 @@ public final class SchedulerCore implements AutoCloseable {
         try (NDManager m = step.newSubManager()) {
             // first tokens: one log-softmax per classify row, picked per label
             NDArray own = logits.get(new ai.djl.ndarray.index.NDIndex("{}", m.create(cls.stream().mapToLong(Integer::longValue).toArray())));
-            NDArray logp = (vocab < own.getShape().get(1) ? own.get(":, :" + vocab) : own).logSoftmax(1);
+            NDArray logp = GraniteModel.logProbs(own, vocab);
             long[] flat = new long[f];
             for (int k = 0; k < f; k++) flat[k] = (long) (k / forks) * vocab + first[k];
             float[] p0 = logp.flatten().get(new ai.djl.ndarray.index.NDIndex("{}", m.create(flat))).toFloatArray();

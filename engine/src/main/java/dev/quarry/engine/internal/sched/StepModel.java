@@ -42,7 +42,7 @@ public interface StepModel extends AutoCloseable {
             }
             try (NDManager m = step.newSubManager()) {
                 NDArray logits = decode(m, tok, state);
-                NDArray logp = (vocab < logits.getShape().get(1) ? logits.get(":, :" + vocab) : logits).logSoftmax(1);
+                NDArray logp = dev.quarry.engine.internal.model.GraniteModel.logProbs(logits, vocab);
                 float[] v = logp.gather(m.create(tg, new ai.djl.ndarray.types.Shape(b, 1)), 1).toFloatArray();
                 for (int r = 0; r < b; r++) if (j < ids[r].length) sums[r] += v[r];
             }
