@@ -16,14 +16,19 @@ import ai.djl.pytorch.jni.JniUtils;
  * copy) and a sum over the parts. Torch runs the parts of a batched product on its intra-op threads, while a
  * plain product with one to a few rows is a single-threaded GEMV in libtorch's MKL, which reads the weight at
  * about half the machine's bandwidth. On the 2-core benchmark machine a 768 x 3072 fp32 product at one row takes
- * ~300 us split vs ~440 us plain, the tied 768 x 100352 lm_head ~6 ms vs ~12 ms (docs/benchmarks.md). The split
+ * ~300 us split vs ~440 us plain, the tied 768 x 100352 lm_head ~6 ms vs ~12 ms; a 32-row decode step is ~10 %
+ * faster (docs/benchmarks.md). The split
  * only changes the order of the fp32 summation. bf16 weights always take {@code torch.linear} (their batched
  * product is slower than the plain one in this libtorch), as do GPU arrays and inputs of more than {@link
- * #SPLIT_MAX_ROWS} rows (a GEMM, already multi-threaded).
+ * #SPLIT_MAX_ROWS} rows (prefill-sized GEMMs, which MKL threads well).
  */
 final class Linear {
-    /** Inputs with at most this many rows take the split product (measured faster up to 8 rows, 2 cores). */
-    static final int SPLIT_MAX_ROWS = 8;
+    /**
+     * Inputs with at most this many rows take the split product: on the 2-core machine it is faster for every
+     * h-350m linear up to 32 rows (MKL's small-M GEMM does not use both cores well either: 768 x 3376 at 32 rows
+     * 1692 vs 1798 us, 2048 x 768 1051 vs 1245 us, lm_head 49.6 vs 65.1 ms), mixed at 64 rows.
+     */
+    static final int SPLIT_MAX_ROWS = 32;
     /** At most this many parts (one per intra-op thread). */
     static final int MAX_PARTS = 8;
 

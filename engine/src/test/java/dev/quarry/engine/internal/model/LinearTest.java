@@ -30,8 +30,8 @@ class LinearTest {
                 new Shape(1, 1, 12), // decode at batch 1 (the reshape path)
                 new Shape(1, 12),
                 new Shape(3, 1, 12), // a few rows (the strided-view path)
-                new Shape(2, 4, 12), // 8 rows: the largest split
-                new Shape(9, 12) // more than SPLIT_MAX_ROWS: the plain product
+                new Shape(2, Linear.SPLIT_MAX_ROWS / 2, 12), // the largest split
+                new Shape(Linear.SPLIT_MAX_ROWS + 1, 12) // more than SPLIT_MAX_ROWS: the plain product
             };
             for (Shape s : inputs) {
                 NDArray x = m.randomNormal(s);
