@@ -9,7 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * A bias-free linear layer {@code y = x · Wᵀ}. fp32 weights are held as the contiguous transpose {@code wT}
- * [in, out]; bf16 weights in the checkpoint's [out, in] layout (see {@link Ops#linearWeight}).
+ * [in, out]; bf16 weights in the checkpoint's [out, in] layout (see {@link #prepare}).
  *
  * <p>Few-row fp32 products on a multi-core CPU are split along the input dimension: {@code x · Wᵀ = Σ_p x_p ·
  * W_pᵀ} as one batched matmul over {@code p} parts (a view {@code [p, in/p, out]} of the same weight memory, no
@@ -23,6 +23,8 @@ import ai.djl.pytorch.jni.JniUtils;
  * #SPLIT_MAX_ROWS} rows (prefill-sized GEMMs, which MKL threads well).
  */
 final class Linear {
+    private static final NDIndex ALL = new NDIndex("...");
+
     /**
      * Inputs with at most this many rows take the split product: on the 2-core machine it is faster for every
      * h-350m linear up to 32 rows (MKL's small-M GEMM does not use both cores well either: 768 x 3376 at 32 rows
@@ -46,18 +48,69 @@ final class Linear {
      * null, not closed) and a multiplier {@code outScale} folded in; bf16 when {@code bf} is set.
      */
     static Linear of(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
-        return new Linear(Ops.linearWeight(w, inScale, outScale, bf), bf);
+        return new Linear(prepare(w, inScale, outScale, bf), bf);
     }
 
     /** One linear per expert of a stacked checkpoint weight [E, out, in] (closed); as {@link #of}. */
     static Linear[] stack(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
-        NDArray all = Ops.linearWeight(w, inScale, outScale, bf);
+        NDArray all = prepare(w, inScale, outScale, bf);
         Linear[] l = new Linear[(int) all.getShape().get(0)];
         for (int i = 0; i < l.length; i++) l[i] = new Linear(all.get(i), bf);
         return l;
     }
 
-    /** @param weight prepared by {@link Ops#linearWeight} with the same {@code bf}, owned by the model (not copied) */
+    /**
+     * A linear weight [..., out, in] prepared for a Linear: {@code outScale · W · diag(inScale)} where
+     * {@code inScale} [in] (or null) is an RMSNorm weight applied to the linear's input and {@code outScale} a
+     * multiplier applied to its output ({@code norm(x)·w·Wᵀ·r == norm(x)·(r·W·diag(w))ᵀ}, so a step skips those
+     * element-wise ops). Folded in fp32 on a fresh copy (no extra full-size temporary); then held as the
+     * contiguous transpose [..., in, out] in fp32 ({@code bf} null: torch's batch-1 GEMV is ~1.7x faster with a
+     * contiguous right operand on CPU), or rounded to bf16 in the checkpoint's [..., out, in] layout ({@code
+     * torch.linear} on bf16 is ~20 % faster than a matmul with the transpose here, docs/benchmarks.md). Closes
+     * {@code w}, not {@code inScale}; the temporaries die here (a leftover view would keep the source alive).
+     */
+    static NDArray prepare(NDArray w, NDArray inScale, float outScale, Bf16 bf) {
+        NDManager parent = w.getManager();
+        boolean transpose = bf == null;
+        try (NDManager tmp = parent.newSubManager()) {
+            w.attach(tmp);
+            long[] dims = w.getShape().getShape().clone();
+            int nd = dims.length;
+            long in = dims[nd - 1];
+            NDArray f;
+            if (transpose) {
+                dims[nd - 1] = dims[nd - 2];
+                dims[nd - 2] = in;
+                int[] axes = new int[nd];
+                for (int i = 0; i < nd; i++) axes[i] = i;
+                axes[nd - 1] = nd - 2;
+                axes[nd - 2] = nd - 1;
+                f = w.transpose(axes).flatten().reshape(new Shape(dims));
+            } else {
+                f = inScale != null || outScale != 1f ? w.duplicate() : w;
+            }
+            if (inScale != null) {
+                long[] cs = new long[nd];
+                java.util.Arrays.fill(cs, 1);
+                cs[transpose ? nd - 2 : nd - 1] = in; // scales the input dimension, wherever it is
+                NDArray col = inScale.reshape(new Shape(cs));
+                col.attach(tmp);
+                f.muli(col);
+            }
+            if (outScale != 1f) f.muli(outScale);
+            NDArray out;
+            if (bf == null) {
+                out = f;
+            } else {
+                out = bf.zeros(f.getShape(), tmp);
+                out.set(ALL, f);
+            }
+            out.attach(parent);
+            return out;
+        }
+    }
+
+    /** @param weight prepared by {@link #prepare} with the same {@code bf}, owned by the model (not copied) */
     Linear(NDArray weight, Bf16 bf) {
         this(weight, bf, weight.getDevice().isGpu() ? 1 : JniUtils.getNumThreads());
     }
