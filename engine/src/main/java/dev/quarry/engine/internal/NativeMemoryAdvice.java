@@ -43,7 +43,7 @@ public final class NativeMemoryAdvice {
      * @return whether malloc_trim was called
      */
     public static boolean trimHeap() {
-        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) return false;
+        if (!linux()) return false;
         try {
             Native.load("c", LibC.class).malloc_trim(0);
             return true;
@@ -53,6 +53,10 @@ public final class NativeMemoryAdvice {
         }
     }
 
+    private static boolean linux() {
+        return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
+    }
+
     /** Whether {@code tunables} (the GLIBC_TUNABLES value, may be null) turns on huge pages for malloc. */
     static boolean tuned(String tunables) {
         return tunables != null && tunables.contains("glibc.malloc.hugetlb=1");
@@ -60,8 +64,7 @@ public final class NativeMemoryAdvice {
 
     /** Logs the advice once per JVM when running on Linux on the CPU without the tunables. */
     static void adviseOnce(String device) {
-        boolean linux = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
-        if (!linux || !device.startsWith("cpu") || tuned(System.getenv("GLIBC_TUNABLES"))) return;
+        if (!linux() || !device.startsWith("cpu") || tuned(System.getenv("GLIBC_TUNABLES"))) return;
         if (LOGGED.compareAndSet(false, true)) {
             LOG.info("GLIBC_TUNABLES does not enable malloc huge pages: large CPU temporaries will page-fault on every "
                     + "allocation (prefill up to 2x slower). Start the JVM with GLIBC_TUNABLES={} (the quarry launcher "
