@@ -166,8 +166,9 @@ public final class GraniteModel implements AutoCloseable {
      * {@link #scoreTargets} of forks without copying state: fork i ({@code ids[i]}, {@code targets[i]}) continues
      * row {@code rows[i / forks]} of {@code st}, which is left as it was. Each row's conv history, SSM state and
      * K/V are read once for all its forks (the forked states are never formed), so scoring F labels costs about
-     * a prefill of their tokens, not F copies of the state. Forks longer than one SSD chunk are scored on copies
-     * of their rows.
+     * a prefill of their tokens, not F copies of the state. Forks of very different lengths go in passes by
+     * length ({@link #forkPasses}), so short labels are not padded to the longest. Forks longer than one SSD chunk
+     * are scored on copies of their rows.
      */
     public double[] scoreForks(NDManager step, ModelState st, int[] rows, int forks, int[][] ids, int[][] targets, int vocab) {
         if (forks < 1 || ids.length != (long) rows.length * forks) {
@@ -206,6 +207,93 @@ public final class GraniteModel implements AutoCloseable {
         boolean identity = rows.length == st.batchSize();
         for (int i = 0; identity && i < rows.length; i++) identity = rows[i] == i;
         ModelState src = identity ? st : st.select(rows);
+        try {
+            List<int[]> passes = forkPasses(ids, rows.length, forks);
+            if (passes.size() == 1) return scoreForkPass(step, src, forks, ids, targets, t, vocab);
+            double[] sums = new double[b];
+            for (int[] range : passes) { // forks of lengths range[0]..range[1], every row of src, idle forks where short
+                int f = forksInRange(ids, rows.length, forks, range);
+                int[][] pIds = new int[rows.length * f][];
+                int[][] pTargets = new int[rows.length * f][];
+                int[] from = new int[rows.length * f];
+                java.util.Arrays.fill(from, -1);
+                for (int r = 0; r < rows.length; r++) {
+                    int j = r * f;
+                    for (int i = r * forks; i < (r + 1) * forks; i++) {
+                        if (ids[i].length >= range[0] && ids[i].length <= range[1]) {
+                            pIds[j] = ids[i];
+                            pTargets[j] = targets[i];
+                            from[j++] = i;
+                        }
+                    }
+                    for (; j < (r + 1) * f; j++) {
+                        pIds[j] = IDLE_FORK;
+                        pTargets[j] = IDLE_FORK;
+                    }
+                }
+                double[] got = scoreForkPass(step, src, f, pIds, pTargets, range[1], vocab);
+                for (int j = 0; j < from.length; j++) if (from[j] >= 0) sums[from[j]] = got[j];
+            }
+            return sums;
+        } finally {
+            if (src != st) src.close();
+        }
+    }
+
+    /** A fork that fills a row's place in a pass where it has fewer forks: one token, its result dropped. */
+    private static final int[] IDLE_FORK = {0};
+
+    /**
+     * Fork tokens a pass of its own must save before fork scoring splits into passes by fork length: a pass's
+     * fixed cost (one forward over every layer, ~3000 native ops) is worth about this many fork tokens of f32
+     * compute on the 2-core CPU (~5 ms each at h-350m).
+     */
+    static final int SCORE_PASS_COST_TOKENS = 32;
+
+    /**
+     * How fork scoring splits {@code rows x forks} forks (fork i of row i / forks) into passes by fed length,
+     * each pass left-padded to its longest fork and holding every row with as many forks as the row with the most
+     * in the pass: ranges {@code [shortest, longest]} of lengths, ascending. One pass pads every fork to the
+     * longest (4 labels of 5-9 tokens: 22 % of the rows padding); the ranges minimise padded rows plus {@link
+     * #SCORE_PASS_COST_TOKENS} per pass (dynamic programme over the distinct lengths, a handful in practice).
+     */
+    static List<int[]> forkPasses(int[][] ids, int rows, int forks) {
+        int[] lens = java.util.Arrays.stream(ids).mapToInt(a -> a.length).distinct().sorted().toArray();
+        int m = lens.length;
+        long[] best = new long[m + 1]; // best[j]: cost of the passes covering lens[0..j-1]
+        int[] cut = new int[m + 1];
+        for (int j = 1; j <= m; j++) {
+            best[j] = Long.MAX_VALUE;
+            for (int i = 0; i < j; i++) { // one pass over lens[i..j-1]
+                int[] range = {lens[i], lens[j - 1]};
+                long cost = best[i] + (long) rows * forksInRange(ids, rows, forks, range) * range[1] + SCORE_PASS_COST_TOKENS;
+                if (cost < best[j]) {
+                    best[j] = cost;
+                    cut[j] = i;
+                }
+            }
+        }
+        List<int[]> passes = new ArrayList<>();
+        for (int j = m; j > 0; j = cut[j]) passes.add(0, new int[] {lens[cut[j]], lens[j - 1]});
+        return passes;
+    }
+
+    /** The most forks any row has with a fed length in {@code range} (inclusive). */
+    private static int forksInRange(int[][] ids, int rows, int forks, int[] range) {
+        int most = 0;
+        for (int r = 0; r < rows; r++) {
+            int n = 0;
+            for (int i = r * forks; i < (r + 1) * forks; i++) {
+                if (ids[i].length >= range[0] && ids[i].length <= range[1]) n++;
+            }
+            most = Math.max(most, n);
+        }
+        return most;
+    }
+
+    /** One fork-scoring pass: fork i continues row {@code i / forks} of {@code src}; rows left-padded to {@code t}. */
+    private double[] scoreForkPass(NDManager step, ModelState src, int forks, int[][] ids, int[][] targets, int t, int vocab) {
+        int b = ids.length;
         try (NDManager sub = step.newSubManager()) {
             int k = config.mambaDConv;
             long[] tokens = new long[b * t];
@@ -214,8 +302,6 @@ public final class GraniteModel implements AutoCloseable {
             long[] convIdx = new long[b * (t + k - 1)];
             layout(ids, t, i -> src.lengths[i / forks], tokens, mask, pos, convIdx);
             return pick(sub, forkHidden(sub, tokens, mask, pos, convIdx, b, t, forks, src), ids, targets, t, vocab);
-        } finally {
-            if (src != st) src.close();
         }
     }
 

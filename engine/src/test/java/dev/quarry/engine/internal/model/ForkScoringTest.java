@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.quarry.engine.model.GraniteConfig;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -105,7 +106,48 @@ class ForkScoringTest {
                 assertThrows(IllegalArgumentException.class,
                         () -> m.scoreForks(step, st, new int[] {0}, 2, new int[][] {{1}, {2}}, new int[][] {{1}, {60}}, 57),
                         "a target outside the decodable vocabulary");
+                // short and long labels: scored in two passes by length (rows out of order, so on copies of them)
+                int[] rows = {2, 0, 1};
+                int[] lens = {2, 8, 2, 8, 1, 2, 8, 7, 2, 2, 8, 8};
+                int[][] fed = new int[lens.length][];
+                int[][] targets = new int[lens.length][];
+                for (int k = 0; k < lens.length; k++) {
+                    fed[k] = ids(r, lens[k]);
+                    targets[k] = ids(r, lens[k]);
+                }
+                assertEquals(2, GraniteModel.forkPasses(fed, rows.length, 4).size(), "the plan splits this batch");
+                double[] split = m.scoreForks(step, st, rows, 4, fed, targets, VOCAB);
+                // against the same forks prefilled on copies of their rows (a routing tie in bf16 MoE can tell a
+                // prefill from step-by-step decoding; the first case above compares those two)
+                int[] of = new int[lens.length];
+                for (int k = 0; k < lens.length; k++) of[k] = rows[k / 4];
+                try (ModelState copies = st.select(of)) {
+                    double[] want = m.scoreTargets(step, fed, targets, copies, VOCAB);
+                    for (int k = 0; k < lens.length; k++) {
+                        assertEquals(want[k], split[k], tol * Math.max(1, Math.abs(want[k])), "two passes, fork " + k);
+                    }
+                }
             }
         }
+    }
+
+    static int[][] ofLengths(int rows, int... perRow) {
+        int[][] ids = new int[rows * perRow.length][];
+        for (int i = 0; i < ids.length; i++) ids[i] = new int[perRow[i % perRow.length]];
+        return ids;
+    }
+
+    @org.junit.jupiter.api.Test
+    void forksOfDifferentLengthsGoInPassesWhenThePaddingCostsMoreThanAPass() {
+        // the bench's labels (billing, technical, account, other: 7, 9, 7, 5 fed tokens) for 32 records: one pass
+        // would pad 1152 rows for 896 real ones; by length 896 + 3 passes
+        var passes = GraniteModel.forkPasses(ofLengths(32, 7, 9, 7, 5), 32, 4);
+        assertEquals(List.of("5-5", "7-7", "9-9"), passes.stream().map(p -> p[0] + "-" + p[1]).toList());
+        // equal lengths, or too little padding to pay for a pass: one pass
+        assertEquals(1, GraniteModel.forkPasses(ofLengths(32, 3, 3, 3), 32, 3).size());
+        assertEquals(1, GraniteModel.forkPasses(ofLengths(1, 3, 4), 1, 2).size());
+        // nearby lengths share a pass, a far one gets its own
+        passes = GraniteModel.forkPasses(ofLengths(16, 4, 5, 30), 16, 3);
+        assertEquals(List.of("4-5", "30-30"), passes.stream().map(p -> p[0] + "-" + p[1]).toList());
     }
 }
