@@ -16,6 +16,15 @@ import java.util.List;
  * there, and the conv of a row's first real token sees that row's cached inputs (a per-row shift).
  */
 final class MambaMixer {
+    /**
+     * Prefill splits the sequence into SSD chunks of at most this many tokens, below a checkpoint's
+     * {@code mamba_chunk_size} (256 in Granite 4.0): the chunked form is exact for any chunk length (only the fp32
+     * summation order moves), and its intra-chunk work and {@code [B, nh, c, Q, Q]} arrays grow with Q while the
+     * state passing between chunks is a few state-sized ops per chunk. A 512-token h-350m prefill on the 2-core CPU
+     * (docs/benchmarks.md): f32 ~3.4-4.4 s at Q=256, ~2.8-3.0 s at Q=64; bf16 ~1.9-2.3 s vs ~1.4-1.8 s.
+     */
+    static final int PREFILL_MAX_CHUNK = 64;
+
     private final int layer;
     private final int dInner, convDim, nh, hd, ds, ng, k, chunk;
     private final float eps;
@@ -151,10 +160,11 @@ final class MambaMixer {
         dt = clampDt(dt);
         dt = Ops.where(mask3, dt, sm.zeros(new Shape(1)));
 
-        // as many chunks as chunk_size asks for, but each only as long as needed to cover T (the chunked SSD is
+        // chunks of at most PREFILL_MAX_CHUNK tokens, each only as long as needed to cover T (the chunked SSD is
         // exact for any chunk length; a 64-token prompt with chunk_size 256 would otherwise build 16x larger
         // [.., Q, Q] arrays); pad T up to nc * q (zeros: no effect on the state)
-        int nc = (t + chunk - 1) / chunk;
+        int cq = forks > 0 ? chunk : Math.min(chunk, PREFILL_MAX_CHUNK); // forks: one chunk of any length <= chunk
+        int nc = (t + cq - 1) / cq;
         int q = (t + nc - 1) / nc;
         int tp = nc * q;
         int hpg = nh / ng;

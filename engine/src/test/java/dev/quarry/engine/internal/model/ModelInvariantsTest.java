@@ -75,6 +75,29 @@ class ModelInvariantsTest {
     }
 
     @Test
+    void aLongPromptIsPrefilledInChunksShorterThanTheConfigsAndEqualsRecurrentDecode() {
+        // chunk_size 256 as in Granite: prefill caps its SSD chunks at PREFILL_MAX_CHUNK (3 chunks of 50 here)
+        GraniteConfig.Builder b = RandomWeights.tiny(false, false).toBuilder();
+        b.mambaChunkSize = 256;
+        GraniteConfig c = b.build();
+        int n = 2 * MambaMixer.PREFILL_MAX_CHUNK + 22;
+        int[] ids = ids(30, n);
+        try (GraniteModel m = GraniteModel.load(c, new RandomWeights(c, 8, DataType.FLOAT32), Device.cpu(), DataType.FLOAT32);
+                ModelState whole = m.emptyState(2);
+                ModelState st = m.emptyState(1);
+                NDManager step = root.newSubManager()) {
+            int[] shorter = Arrays.copyOf(ids, 9); // left-padded next to the long row
+            NDArray p = m.prefill(step, new int[][] {ids, shorter}, whole);
+            NDArray l = m.prefill(step, new int[][] {Arrays.copyOf(ids, 1)}, st);
+            for (int i = 1; i < n; i++) {
+                l = m.decode(step, new int[] {ids[i]}, st);
+                if (i == shorter.length - 1) close(l.toFloatArray(), row(p, 1), 1e-4, "short row vs decode");
+            }
+            close(l.toFloatArray(), row(p, 0), 1e-4, "long row vs decode");
+        }
+    }
+
+    @Test
     void leftPaddedBatchEqualsEachAlone() {
         int[][] prompts = {ids(2, 3), ids(3, 17), ids(4, 9), ids(5, 1)};
         try (ModelState st = model.emptyState(4); NDManager step = root.newSubManager()) {
