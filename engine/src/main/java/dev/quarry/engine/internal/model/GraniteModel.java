@@ -220,7 +220,7 @@ public final class GraniteModel implements AutoCloseable {
                 for (int r = 0; r < rows.length; r++) {
                     int j = r * f;
                     for (int i = r * forks; i < (r + 1) * forks; i++) {
-                        if (ids[i].length >= range[0] && ids[i].length <= range[1]) {
+                        if (inRange(ids[i], range)) {
                             pIds[j] = ids[i];
                             pTargets[j] = targets[i];
                             from[j++] = i;
@@ -278,13 +278,18 @@ public final class GraniteModel implements AutoCloseable {
         return passes;
     }
 
+    /** Whether a fork's fed length is in {@code range} [shortest, longest]. */
+    private static boolean inRange(int[] fork, int[] range) {
+        return fork.length >= range[0] && fork.length <= range[1];
+    }
+
     /** The most forks any row has with a fed length in {@code range} (inclusive). */
     private static int forksInRange(int[][] ids, int rows, int forks, int[] range) {
         int most = 0;
         for (int r = 0; r < rows; r++) {
             int n = 0;
             for (int i = r * forks; i < (r + 1) * forks; i++) {
-                if (ids[i].length >= range[0] && ids[i].length <= range[1]) n++;
+                if (inRange(ids[i], range)) n++;
             }
             most = Math.max(most, n);
         }
