@@ -445,6 +445,7 @@ public final class GraniteModel implements AutoCloseable {
     private NDArray run(NDManager step, long[] tokens, boolean[] maskArr, float[] pos, long[] convIdx,
             int b, int t, boolean decode, boolean hidden, ModelState st) {
         if (st.isClosed()) throw new IllegalStateException("state is closed");
+        if (decode && st.sharedMamba) throw new IllegalStateException("rows forked for a prefill (forkForPrefill) must be prefilled before decoding");
         st.ensureKvRoom(t);
         DecoderLayer.Step ls = new DecoderLayer.Step();
         NDArray logits;
@@ -482,6 +483,7 @@ public final class GraniteModel implements AutoCloseable {
             }
             logits.attach(step);
             st.kvLen = total;
+            st.sharedMamba = false; // a prefill replaced every Mamba layer's conv and SSM arrays
         } finally {
             if (bf != null) bf.endStep();
         }

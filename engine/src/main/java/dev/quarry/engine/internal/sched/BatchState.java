@@ -10,6 +10,15 @@ public interface BatchState extends AutoCloseable {
     BatchState select(int[] rows);
 
     /**
+     * {@code n} rows continuing row 0 of this single-row state, to be prefilled before anything else (a cached
+     * prefix forked into the records that continue it). By default a copy ({@link #select}); an implementation
+     * may share what the prefill only reads.
+     */
+    default BatchState forkForPrefill(int n) {
+        return select(new int[n]);
+    }
+
+    /**
      * Pools only ({@link StepModel#newPool}): copies every row of {@code src} into the next free slots
      * (after the current rows, in order); {@code src} is unchanged.
      */

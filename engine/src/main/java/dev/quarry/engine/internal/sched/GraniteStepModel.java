@@ -80,6 +80,9 @@ public final class GraniteStepModel implements StepModel {
         public BatchState select(int[] rows) { return new State(state.select(rows)); }
 
         @Override
+        public BatchState forkForPrefill(int n) { return new State(state.forkForPrefill(n)); }
+
+        @Override
         public void appendRows(BatchState src) { state.appendRows(((State) src).state); }
 
         @Override

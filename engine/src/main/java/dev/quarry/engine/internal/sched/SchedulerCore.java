@@ -468,7 +468,7 @@ public final class SchedulerCore implements AutoCloseable {
                         parts.add(model.emptyState(g.size()));
                     } else {
                         BatchState p = prefixState(e.getKey(), step);
-                        parts.add(p.select(new int[g.size()]));
+                        parts.add(p.forkForPrefill(g.size()));
                     }
                     rows.addAll(g);
                 }

@@ -1,6 +1,7 @@
 package dev.quarry.engine.internal.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -129,6 +130,30 @@ class ModelInvariantsTest {
                     int[] whole = concat(prefix, suffixes[r]);
                     close(alone(whole), row(l, r), 1e-4, "suffix row " + r);
                     assertEquals(whole.length, st.length(r));
+                }
+            }
+        }
+    }
+
+    @Test
+    void forkForPrefillSharesThePrefixUntilThePrefillAndLeavesThePrefixAsItWas() {
+        int[] prefix = ids(40, 11);
+        int[][] suffixes = {ids(41, 2), ids(42, 13), ids(43, 1)};
+        try (ModelState one = model.emptyState(1); NDManager step = root.newSubManager()) {
+            model.prefill(step, new int[][] {prefix}, one);
+            for (int round = 0; round < 2; round++) { // the second fork sees the prefix unchanged by the first
+                try (ModelState st = one.forkForPrefill(3)) {
+                    assertThrows(IllegalStateException.class, () -> model.decode(step, new int[] {1, 2, 3}, st),
+                            "shared rows are read-only until prefilled");
+                    NDArray l = model.prefill(step, suffixes, st);
+                    for (int r = 0; r < 3; r++) {
+                        int[] whole = concat(prefix, suffixes[r]);
+                        close(alone(whole), row(l, r), 1e-4, "round " + round + ", suffix row " + r);
+                        assertEquals(whole.length, st.length(r));
+                    }
+                    NDArray d = model.decode(step, new int[] {4, 5, 6}, st); // then decodes like any state
+                    int[] whole = concat(concat(prefix, suffixes[1]), new int[] {5});
+                    close(alone(whole), row(d, 1), 1e-4, "decode after the prefill");
                 }
             }
         }
