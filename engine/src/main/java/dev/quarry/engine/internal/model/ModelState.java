@@ -463,22 +463,7 @@ public final class ModelState implements AutoCloseable {
 
     /** A copy of the given rows (a row may repeat, e.g. to fork a shared prefix). */
     public ModelState select(int[] rows) {
-        checkOpen();
-        ModelState s = new ModelState(config, dtype, manager.getParentManager(), rows.length);
-        try (NDManager tmp = manager.newSubManager()) {
-            NDArray idx = tmp.create(Arrays.stream(rows).mapToLong(r -> r).toArray());
-            for (int i = 0; i < conv.length; i++) {
-                s.conv[i] = take(conv[i], idx, s.manager);
-                s.ssm[i] = take(ssm[i], idx, s.manager);
-                s.keys[i] = take(keys[i], idx, s.manager);
-                s.values[i] = take(values[i], idx, s.manager);
-            }
-            s.keyMask = take(keyMask, idx, s.manager);
-        }
-        for (int r = 0; r < rows.length; r++) s.lengths[r] = lengths[rows[r]];
-        s.kvLen = kvLen;
-        s.capacity = capacity;
-        return s;
+        return copyRows(rows, false);
     }
 
     /**
@@ -492,21 +477,27 @@ public final class ModelState implements AutoCloseable {
         checkOpen();
         if (batch != 1 || pooled) throw new IllegalStateException("forkForPrefill needs a single-row, non-pooled state");
         if (n < 1) throw new IllegalArgumentException("forkForPrefill of " + n + " rows");
-        ModelState s = new ModelState(config, dtype, manager.getParentManager(), n);
+        return copyRows(new int[n], true);
+    }
+
+    /** Rows {@code rows} of this state; conv/SSM shared as views of row 0 when {@code shareMamba} (a one-row state). */
+    private ModelState copyRows(int[] rows, boolean shareMamba) {
+        checkOpen();
+        ModelState s = new ModelState(config, dtype, manager.getParentManager(), rows.length);
         try (NDManager tmp = manager.newSubManager()) {
-            NDArray idx = tmp.zeros(new Shape(n), DataType.INT64);
+            NDArray idx = tmp.create(Arrays.stream(rows).mapToLong(r -> r).toArray());
             for (int i = 0; i < conv.length; i++) {
-                s.conv[i] = broadcastRows(conv[i], n, s.manager);
-                s.ssm[i] = broadcastRows(ssm[i], n, s.manager);
+                s.conv[i] = shareMamba ? broadcastRows(conv[i], rows.length, s.manager) : take(conv[i], idx, s.manager);
+                s.ssm[i] = shareMamba ? broadcastRows(ssm[i], rows.length, s.manager) : take(ssm[i], idx, s.manager);
                 s.keys[i] = take(keys[i], idx, s.manager);
                 s.values[i] = take(values[i], idx, s.manager);
             }
             s.keyMask = take(keyMask, idx, s.manager);
         }
-        Arrays.fill(s.lengths, lengths[0]);
+        for (int r = 0; r < rows.length; r++) s.lengths[r] = lengths[rows[r]];
         s.kvLen = kvLen;
         s.capacity = capacity;
-        s.sharedMamba = true;
+        s.sharedMamba = shareMamba;
         return s;
     }
 
