@@ -18,8 +18,6 @@ final class Attention {
     private final int layer, nq, nkv, hd;
     private final float scale;
     private final DataType dtype;
-    /** Set when linear weights are bf16. */
-    private final Bf16 bf;
     /** [q_proj; k_proj; v_proj]^T fused once at load, contiguous: [H, (nq + 2*nkv)*hd], one matMul per step. */
     private final Linear qkv;
     /** o_proj^T: [nq*hd, H] contiguous. */
@@ -32,7 +30,6 @@ final class Attention {
      */
     Attention(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf, NDArray inScale, float outScale) {
         this.layer = layer;
-        this.bf = bf;
         this.dtype = dtype;
         nq = c.numAttentionHeads;
         nkv = c.numKeyValueHeads;

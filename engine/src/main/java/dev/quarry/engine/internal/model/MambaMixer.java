@@ -29,9 +29,6 @@ final class MambaMixer {
     private final int dInner, convDim, nh, hd, ds, ng, k, chunk;
     private final float eps;
     private final double dtMin, dtMax;
-    private final DataType dtype;
-    /** Set when linear weights are bf16. */
-    private final Bf16 bf;
     /** in_proj^T: [H, 2*d_inner + 2*ng*ds + nh] contiguous (from [proj, H]). */
     private final Linear in;
     /** conv1d weight per tap k: K arrays of [conv_dim] (from [conv_dim, 1, K]). */
@@ -61,8 +58,6 @@ final class MambaMixer {
      */
     MambaMixer(GraniteConfig c, int layer, NDManager m, WeightSource w, DataType dtype, Bf16 bf, NDArray inScale, float outScale) {
         this.layer = layer;
-        this.bf = bf;
-        this.dtype = dtype;
         dInner = c.mambaDInner();
         convDim = c.mambaConvDim();
         nh = c.mambaNHeads;
