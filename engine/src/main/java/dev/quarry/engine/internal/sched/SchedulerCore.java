@@ -574,10 +574,10 @@ public final class SchedulerCore implements AutoCloseable {
         return used;
     }
 
-    /** A fresh one-row state continuing the task prefix (cached), or an empty one. */
+    /** A fresh one-row state continuing the task prefix (cached), or an empty one; its first chunk is prefilled next. */
     private BatchState forkPrefix(int[] prefixIds, NDManager step) {
         if (prefixIds.length == 0) return model.emptyState(1);
-        return prefixState(new PrefixKey(prefixIds), step).select(new int[1]);
+        return prefixState(new PrefixKey(prefixIds), step).forkForPrefill(1);
     }
 
     private static void dropPartial(Sequence s) {
