@@ -52,6 +52,9 @@ public final class ModelBench {
         try (GraniteModel model = loader.get(); NDManager root = NDManager.newBaseManager()) {
             double load = (System.nanoTime() - t0) / 1e9;
             long rss1 = rss();
+            // the bandwidth is measured before and after the run and the best kept: one momentary reading on a
+            // shared machine can be low (35-60 GB/s within an hour here), which would flatter the fraction
+            double bwBefore = bandwidth();
             int v = model.config().vocabSize;
             Random rnd = new Random(1);
             int[] prompt = new int[promptTokens];
@@ -83,7 +86,7 @@ public final class ModelBench {
                 median = 1e9 / steps[steps.length / 2];
             }
             long rssPeak = Math.max(rss1, rss());
-            double bw = bandwidth();
+            double bw = Math.max(bwBefore, bandwidth());
             return new Result(load, weightBytes, rss0, rss1, rssPeak, prefill, decode, median, bw, bw / weightBytes);
         }
     }
