@@ -43,9 +43,7 @@ class ModelInvariantsTest {
 
     /** Logits of the last token after feeding {@code ids} to a fresh single-row state in one prefill. */
     static float[] alone(int[] ids) {
-        try (ModelState st = model.emptyState(1); NDManager step = root.newSubManager()) {
-            return model.prefill(step, new int[][] {ids}, st).toFloatArray();
-        }
+        return Logits.prefillAlone(model, root, ids);
     }
 
     static float[] row(NDArray logits, int r) {
@@ -53,14 +51,7 @@ class ModelInvariantsTest {
     }
 
     static void close(float[] want, float[] got, double tol, String what) {
-        assertEquals(want.length, got.length, what);
-        double maxAbs = 0, scale = 0;
-        for (int i = 0; i < want.length; i++) {
-            assertTrue(Float.isFinite(got[i]), what + ": non-finite logit at " + i);
-            maxAbs = Math.max(maxAbs, Math.abs(want[i] - got[i]));
-            scale = Math.max(scale, Math.abs(want[i]));
-        }
-        assertTrue(maxAbs <= tol * Math.max(1, scale), what + ": max abs diff " + maxAbs + " (scale " + scale + ")");
+        Logits.assertClose(want, got, tol, what);
     }
 
     @Test
