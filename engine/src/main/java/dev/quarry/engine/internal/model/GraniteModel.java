@@ -467,10 +467,7 @@ public final class GraniteModel implements AutoCloseable {
                 NDArray row = sub.arange(0, t, 1, DataType.INT64).reshape(t, 1).add(start);
                 NDArray col = sub.arange(0, total, 1, DataType.INT64).reshape(1, total);
                 ctx.allowed = keyOk.logicalAnd(col.lte(row));
-                ls.mask3 = mask.expandDims(2);
-                int k = config.mambaDConv;
-                ls.convIdx = sub.create(convIdx, new Shape(b, t + k - 1, 1))
-                        .broadcast(new Shape(b, t + k - 1, config.mambaConvDim()));
+                mambaInputs(sub, mask, convIdx, b, t, ls);
             }
             ropeTables(sub, pos, b, t, ctx);
             ls.attn = ctx;
@@ -518,9 +515,7 @@ public final class GraniteModel implements AutoCloseable {
             } else {
                 ctx.allowed = own;
             }
-            ls.mask3 = mask.expandDims(2);
-            int k = config.mambaDConv;
-            ls.convIdx = sub.create(convIdx, new Shape(b, t + k - 1, 1)).broadcast(new Shape(b, t + k - 1, config.mambaConvDim()));
+            mambaInputs(sub, mask, convIdx, b, t, ls);
             ropeTables(sub, pos, b, t, ctx);
             ls.attn = ctx;
             NDArray h = forwardLayers(sub, embedRows(sub, tokens, b, t), false, ls, src);
@@ -529,6 +524,16 @@ public final class GraniteModel implements AutoCloseable {
         } finally {
             if (bf != null) bf.endStep();
         }
+    }
+
+    /**
+     * The Mamba inputs of a multi-token step into {@code ls}: the real-token mask as [B, T, 1] and the conv gather
+     * index {@code convIdx} (see {@link #layout}) as [B, T+K-1, conv_dim].
+     */
+    private void mambaInputs(NDManager sub, NDArray mask, long[] convIdx, int b, int t, DecoderLayer.Step ls) {
+        ls.mask3 = mask.expandDims(2);
+        int k = config.mambaDConv;
+        ls.convIdx = sub.create(convIdx, new Shape(b, t + k - 1, 1)).broadcast(new Shape(b, t + k - 1, config.mambaConvDim()));
     }
 
     /** RoPE cos/sin tables [B, 1, T, hd] for positions {@code pos} into {@code ctx} (nothing without RoPE). */
