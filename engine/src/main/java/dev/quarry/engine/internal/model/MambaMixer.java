@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.quarry.engine.model.GraniteConfig;
@@ -285,10 +286,10 @@ final class MambaMixer {
         return out.forward(RmsNorm.normalize(g, epsArr));
     }
 
-    private static final ai.djl.ndarray.index.NDIndex CONV_TAIL = new ai.djl.ndarray.index.NDIndex(":, 1:, :");
+    private static final NDIndex CONV_TAIL = new NDIndex(":, 1:, :");
     private static final int[] AXIS1 = {1};
     private static final int[] AXIS3 = {3};
-    private static final ai.djl.ndarray.index.NDIndex ALL = new ai.djl.ndarray.index.NDIndex("...");
+    private static final NDIndex ALL = new NDIndex("...");
 
     /** torch's softplus (beta 1, threshold 20: x itself above 20), one native op. */
     static NDArray softplus(NDArray x) {

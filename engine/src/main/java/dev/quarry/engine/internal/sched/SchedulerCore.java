@@ -2,6 +2,7 @@ package dev.quarry.engine.internal.sched;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.quarry.engine.BatchingOptions;
 import dev.quarry.engine.EngineError;
@@ -693,11 +694,11 @@ public final class SchedulerCore implements AutoCloseable {
         int vocab = (int) Math.min(logits.getShape().get(1), Math.min(codec.decodableVocabSize(), model.vocabSize()));
         try (NDManager m = step.newSubManager()) {
             // first tokens: one log-softmax per classify row, picked per label
-            NDArray own = logits.get(new ai.djl.ndarray.index.NDIndex("{}", m.create(cls.stream().mapToLong(Integer::longValue).toArray())));
+            NDArray own = logits.get(new NDIndex("{}", m.create(cls.stream().mapToLong(Integer::longValue).toArray())));
             NDArray logp = GraniteModel.logProbs(own, vocab);
             long[] flat = new long[f];
             for (int k = 0; k < f; k++) flat[k] = (long) (k / forks) * vocab + first[k];
-            float[] p0 = logp.flatten().get(new ai.djl.ndarray.index.NDIndex("{}", m.create(flat))).toFloatArray();
+            float[] p0 = logp.flatten().get(new NDIndex("{}", m.create(flat))).toFloatArray();
             lp = model.scoreForks(m, state, src, forks, fed, target, vocab);
             steps.incrementAndGet();
             for (int k = 0; k < f; k++) lp[k] += p0[k];
