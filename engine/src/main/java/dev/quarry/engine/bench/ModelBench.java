@@ -24,6 +24,12 @@ import java.util.function.Supplier;
 public final class ModelBench {
     public static final int DEFAULT_PROMPT_TOKENS = 512;
     public static final int DEFAULT_DECODE_TOKENS = 64;
+    /**
+     * Untimed decode steps after the prefill: the first steps of a JVM run are slower (JIT, and the young
+     * generation and malloc heap touched for the first time: ~400 minor faults per step for the first ~80 steps on
+     * the h-350m shape, docs/benchmarks.md), which the default 64 timed tokens would otherwise partly measure.
+     */
+    public static final int WARMUP_DECODE_STEPS = 32;
     public static final long BANDWIDTH_BYTES = 1L << 30;
 
     /** Results. Rates in tokens/s, sizes in bytes, times in seconds. */
@@ -72,7 +78,7 @@ public final class ModelBench {
                     next = (int) model.prefill(step, new int[][] {prompt}, st).argMax(1).toLongArray()[0];
                 }
                 prefill = promptTokens / ((System.nanoTime() - a) / 1e9);
-                for (int i = 0; i < 4; i++) next = step(model, root, st, next); // warm-up
+                for (int i = 0; i < WARMUP_DECODE_STEPS; i++) next = step(model, root, st, next);
                 // the median step time is reported too: on a shared machine it is less sensitive to other load
                 long[] steps = new long[decodeTokens];
                 long b = System.nanoTime();
