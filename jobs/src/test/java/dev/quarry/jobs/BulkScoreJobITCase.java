@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntFunction;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
@@ -34,13 +35,20 @@ class BulkScoreJobITCase {
     static final Schema INPUT = SchemaBuilder.record("doc").fields()
             .requiredString("doc_id").optionalString("body").requiredInt("stars").endRecord();
 
+    /** n rows in two Parquet files; bad bodies: empty at i % 97 == 5, too long at i % 101 == 7, null at i % 103 == 9. */
     static Path writeInput(Path dir, int n) throws Exception {
+        return writeInput(dir, n, i -> i % 97 == 5 ? "" : i % 101 == 7 ? "x".repeat(FakeEngine.MAX_CHARS + 1)
+                : i % 103 == 9 ? null : "review number " + i);
+    }
+
+    /** n rows {@code d0..} in two Parquet files (d0 .. d(n/2-1), then the rest), row i's body from {@code body}. */
+    static Path writeInput(Path dir, int n, IntFunction<String> body) throws Exception {
         Files.createDirectories(dir);
         List<GenericRecord> rows = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             GenericData.Record g = new GenericData.Record(INPUT);
             g.put("doc_id", "d" + i);
-            g.put("body", i % 97 == 5 ? "" : i % 101 == 7 ? "x".repeat(FakeEngine.MAX_CHARS + 1) : i % 103 == 9 ? null : "review number " + i);
+            g.put("body", body.apply(i));
             g.put("stars", i % 5);
             rows.add(g);
         }

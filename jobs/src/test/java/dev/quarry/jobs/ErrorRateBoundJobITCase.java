@@ -48,7 +48,8 @@ class ErrorRateBoundJobITCase {
 
     @Test
     void bulkScoreOverTheBoundFailsWithAClearMessage(@TempDir Path tmp) throws Exception {
-        Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 200); // bad records: d5, d7, d9 in part-a; d102, d108, d112 in part-b
+        // one bad record (d5, empty): which one trips the bound must not depend on the order the two files are read in
+        Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 200, i -> i == 5 ? "" : "review number " + i);
         Files.writeString(tmp.resolve("config.json"), "{}");
         ScoringSpec spec = parse(tmp, "--max-errors", "0").spec();
         BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
@@ -60,9 +61,6 @@ class ErrorRateBoundJobITCase {
         Optional<ErrorRateExceededException> cause = ExceptionUtils.findThrowable(e, ErrorRateExceededException.class);
         assertTrue(cause.isPresent(), "failed for another reason: " + ExceptionUtils.stringifyException(e));
         String m = cause.get().getMessage();
-        // which bad record trips the bound first depends on split order (d5 empty, d7 too long, d9 null, d102, ...);
-        // whichever it is, the message names its kind and its record
-        assertTrue(m.contains("more than the allowed 0"), m);
-        assertTrue(java.util.regex.Pattern.compile("Last error: (empty_input|input_too_long|invalid_record): .*\\bd\\d+\\b").matcher(m).find(), m);
+        assertTrue(m.contains("more than the allowed 0") && m.contains("Last error: empty_input: record d5") && m.contains("text is empty"), m);
     }
 }
