@@ -2,6 +2,7 @@ package dev.quarry.engine.internal.sched;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.quarry.engine.internal.model.GraniteModel;
 import java.util.List;
 
@@ -44,7 +45,7 @@ public interface StepModel extends AutoCloseable {
             try (NDManager m = step.newSubManager()) {
                 NDArray logits = decode(m, tok, state);
                 NDArray logp = GraniteModel.logProbs(logits, vocab);
-                float[] v = logp.gather(m.create(tg, new ai.djl.ndarray.types.Shape(b, 1)), 1).toFloatArray();
+                float[] v = logp.gather(m.create(tg, new Shape(b, 1)), 1).toFloatArray();
                 for (int r = 0; r < b; r++) if (j < ids[r].length) sums[r] += v[r];
             }
         }
