@@ -38,8 +38,14 @@ public final class FakeEngine implements Engine {
 
     private final ExecutorService pool = Executors.newFixedThreadPool(2);
 
+    /** Engines the factory has opened: one per job attempt and parallel subtask holding it (the registry shares one). */
+    public static final AtomicInteger OPENED = new AtomicInteger();
+
     public static EngineFactory factory() {
-        return (EngineOptions o) -> new FakeEngine();
+        return (EngineOptions o) -> {
+            OPENED.incrementAndGet();
+            return new FakeEngine();
+        };
     }
 
     @Override

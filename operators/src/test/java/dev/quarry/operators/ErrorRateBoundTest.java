@@ -1,6 +1,7 @@
 package dev.quarry.operators;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.quarry.engine.ErrorKind;
 import dev.quarry.operators.internal.ErrorRateTracker;
 import java.util.Set;
+import org.apache.flink.runtime.executiongraph.failover.ExecutionFailureHandler;
 import org.junit.jupiter.api.Test;
 
 class ErrorRateBoundTest {
@@ -60,5 +62,13 @@ class ErrorRateBoundTest {
         assertNotNull(m);
         assertTrue(m.contains("3 error results") && m.contains("record 'c'") && m.contains("engine_failure"), m);
         assertEquals(m, t.record(null, "d", null), "once exceeded, later results report the first violation");
+    }
+
+    @Test
+    void flinkClassifiesTheBoundsFailureAsNonRecoverableThroughWrappers() {
+        Exception wrapped = new Exception("Could not complete the stream element", new ErrorRateExceededException("bound"));
+        assertTrue(ExecutionFailureHandler.isUnrecoverableError(wrapped));
+        assertFalse(ExecutionFailureHandler.isUnrecoverableError(
+                new Exception("Could not complete the stream element", new IllegalStateException("engine"))));
     }
 }
