@@ -8,10 +8,10 @@ import org.apache.flink.runtime.throwable.ThrowableType;
  * the restart strategy does not restart the job for it, since replaying the same records would fail the
  * same way. One race remains in Flink itself: when a source's coordinator has an event in flight to the failing
  * task (a file split, "no more splits"), the lost event triggers an ordinary, restartable failover of that task,
- * which can win over this failure. The restarted attempt then meets the same records and fails the same way,
- * so the job still fails, after at most the configured number of restarts; if every attempt loses that race,
- * the job's final cause is the lost event's {@code TaskNotRunningException} and this message is only in the
- * task's log.
+ * which can win over this failure. The inference operator remembers the tripped bound in the TaskManager's JVM:
+ * the restarted attempt of the same subtask fails in {@code open()} with the same message, before its chain's
+ * source is opened or any record is read, so the job ends after that one restart with this exception. (If the
+ * restarted attempt runs in another TaskManager, it replays records until the bound trips again.)
  */
 @ThrowableAnnotation(ThrowableType.NonRecoverableError)
 public final class ErrorRateExceededException extends RuntimeException {

@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -65,6 +66,8 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
     private transient ModelInfo model;
     private transient OperatorMetrics metrics;
     private transient ErrorRateTracker tracker;
+    /** Job id and task name with subtask index: this subtask across restarts (see {@link TrippedBounds}). */
+    private transient String subtask;
     private transient Map<ResultFuture<OUT>, Pending<IN, OUT>> pending;
 
     public InferenceFunction(TaskSupplier taskSupplier, EngineOptionsSpec engineOptions, EngineFactory engineFactory,
@@ -97,6 +100,13 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     @Override
     public void open(OpenContext openContext) throws Exception {
+        TaskInfo info = getRuntimeContext().getTaskInfo(); // not getTaskNameWithSubtasks: it names the attempt too
+        subtask = getRuntimeContext().getJobInfo().getJobId() + "/" + info.getTaskName() + "/" + info.getIndexOfThisSubtask();
+        String tripped = TrippedBounds.get(subtask);
+        if (tripped != null) {
+            throw new ErrorRateExceededException(tripped + " (tripped in an earlier attempt of this subtask, which Flink"
+                    + " restarted for a source event lost at that moment)");
+        }
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
         task = taskSupplier.get();
         taskName = task.name();
@@ -214,9 +224,11 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         metrics.recordOut(r, elapsed(p));
         String violation = tracker.record(r.isError() ? r.error().kind() : null, r.id(), r.isError() ? r.error().message() : null);
         if (violation != null) {
-            p.out.completeExceptionally(new ErrorRateExceededException("Quarry inference (task " + taskName + ", model "
-                    + model.name() + "): " + violation + " Configured bound: " + errorRateBound
-                    + ". Fix the input or the task, or relax the bound with InferenceOperator.Builder#errorRateBound."));
+            String message = "Quarry inference (task " + taskName + ", model " + model.name() + "): " + violation
+                    + " Configured bound: " + errorRateBound
+                    + ". Fix the input or the task, or relax the bound with InferenceOperator.Builder#errorRateBound.";
+            TrippedBounds.record(subtask, message);
+            p.out.completeExceptionally(new ErrorRateExceededException(message));
             return;
         }
         p.out.complete(Collections.singletonList(result));

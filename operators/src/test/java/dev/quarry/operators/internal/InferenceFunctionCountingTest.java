@@ -32,6 +32,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobInfoImpl;
+import org.apache.flink.api.common.TaskInfoImpl;
 import org.apache.flink.api.common.functions.DefaultOpenContext;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.metrics.Counter;
@@ -123,6 +126,8 @@ class InferenceFunctionCountingTest {
                 new Class<?>[] {RuntimeContext.class}, (proxy, m, args) -> switch (m.getName()) {
                     case "getMetricGroup" -> metrics;
                     case "getExternalResourceInfos" -> Set.of();
+                    case "getJobInfo" -> new JobInfoImpl(new JobID(), "counting");
+                    case "getTaskInfo" -> new TaskInfoImpl("inference", 1, 0, 1, 0);
                     default -> throw new UnsupportedOperationException(m.getName());
                 }));
         fn.open(DefaultOpenContext.INSTANCE);
