@@ -2,6 +2,7 @@ package dev.quarry.operators.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.engine.Engine;
@@ -19,6 +20,7 @@ import dev.quarry.engine.task.TaskInput;
 import dev.quarry.engine.task.TaskResult;
 import dev.quarry.operators.EngineFactory;
 import dev.quarry.operators.ErrorRateBound;
+import dev.quarry.operators.ErrorRateExceededException;
 import dev.quarry.operators.QuarryMetrics;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -106,12 +108,22 @@ class InferenceFunctionCountingTest {
     Metrics metrics;
     InferenceFunction<String, String> fn;
 
+    /** The job the functions run in (one per test; a second function of the same job is a restarted attempt). */
+    JobID job;
+
     @BeforeEach
     void open() throws Exception {
         HandEngine.FUTURES.clear();
         metrics = new Metrics();
+        job = new JobID();
+        fn = newFunction();
+        fn.open(DefaultOpenContext.INSTANCE);
+    }
+
+    /** The function under test in subtask 0 of task "inference" of {@link #job}, not opened. */
+    InferenceFunction<String, String> newFunction() {
         EngineFactory engines = (EngineOptions o) -> new HandEngine();
-        fn = new InferenceFunction<>(() -> SummarizeTask.builder().maxTokens(4).build(),
+        InferenceFunction<String, String> fn = new InferenceFunction<>(() -> SummarizeTask.builder().maxTokens(4).build(),
                 EngineOptionsSpec.of(EngineOptions.builder().modelDir(Path.of("/hand-models", "counting")).build()), engines,
                 s -> TaskInput.of(s, "text of " + s),
                 (s, r, lineage) -> {
@@ -126,11 +138,11 @@ class InferenceFunctionCountingTest {
                 new Class<?>[] {RuntimeContext.class}, (proxy, m, args) -> switch (m.getName()) {
                     case "getMetricGroup" -> metrics;
                     case "getExternalResourceInfos" -> Set.of();
-                    case "getJobInfo" -> new JobInfoImpl(new JobID(), "counting");
+                    case "getJobInfo" -> new JobInfoImpl(job, "counting");
                     case "getTaskInfo" -> new TaskInfoImpl("inference", 1, 0, 1, 0);
                     default -> throw new UnsupportedOperationException(m.getName());
                 }));
-        fn.open(DefaultOpenContext.INSTANCE);
+        return fn;
     }
 
     @AfterEach
@@ -211,5 +223,22 @@ class InferenceFunctionCountingTest {
         assertEquals(25, count(QuarryMetrics.ERRORS));
         assertEquals(50, count(QuarryMetrics.GENERATED_TOKENS));
         assertEquals(0, ((Gauge<?>) metrics.get(QuarryMetrics.IN_FLIGHT)).getValue());
+    }
+
+    @Test
+    void aRestartedAttemptOfASubtaskWhoseBoundTrippedFailsInOpen() throws Exception {
+        Out out = new Out();
+        for (int i = 0; i < 26; i++) { // the fixture's bound allows 25 errors
+            fn.asyncInvoke("t" + i, out);
+            fn.timeout("t" + i, out);
+        }
+        assertTrue(out.all().get(25).startsWith("exception: " + ErrorRateExceededException.class.getName()), out.all().get(25));
+        InferenceFunction<String, String> again = newFunction(); // Flink restarting the subtask (same job, task, index)
+        ErrorRateExceededException e = assertThrows(ErrorRateExceededException.class, () -> again.open(DefaultOpenContext.INSTANCE));
+        assertTrue(e.getMessage().contains("more than the allowed 25") && e.getMessage().contains("earlier attempt"), e.getMessage());
+        job = new JobID(); // another job with the same operator opens normally
+        InferenceFunction<String, String> other = newFunction();
+        other.open(DefaultOpenContext.INSTANCE);
+        other.close();
     }
 }
