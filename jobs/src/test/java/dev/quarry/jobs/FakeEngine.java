@@ -38,7 +38,7 @@ public final class FakeEngine implements Engine {
 
     private final ExecutorService pool = Executors.newFixedThreadPool(2);
 
-    /** Engines the factory has opened: one per job attempt and parallel subtask holding it (the registry shares one). */
+    /** Engines the factory has opened: the subtasks of one job attempt share one (EngineRegistry), a restart opens another. */
     public static final AtomicInteger OPENED = new AtomicInteger();
 
     public static EngineFactory factory() {
