@@ -9,6 +9,7 @@ import dev.quarry.engine.EngineStats;
 import dev.quarry.engine.GenerationRequest;
 import dev.quarry.engine.GenerationResult;
 import dev.quarry.engine.SamplingParams;
+import dev.quarry.engine.internal.MklCpuDispatch;
 import dev.quarry.engine.model.GraniteConfig;
 import dev.quarry.engine.task.ClassifyTask;
 import dev.quarry.engine.task.ExtractTask;
@@ -63,6 +64,7 @@ public final class BenchRunner {
             report.fact("dtype", eo.dtype());
             report.fact("load_seconds", round(load));
             report.fact("cpus", Runtime.getRuntime().availableProcessors());
+            report.fact("mkl", mklPath());
             report.fact("workload", "N=" + cfg.prompts() + " P=" + cfg.promptTokens() + " G=" + cfg.newTokens());
             Roofline roof = cfg.workloads().contains("roofline")
                     ? new Roofline(gc, cfg.device().equals("cpu") ? Device.cpu() : Device.fromName(cfg.device().replace("cuda", "gpu")),
@@ -276,5 +278,10 @@ public final class BenchRunner {
         for (String a : args) if (a.startsWith("--labels=")) b.labels(List.of(a.substring("--labels=".length()).split(",")));
         BenchReport r = new BenchRunner(b.build(), msg -> System.err.println("[bench] " + msg)).run();
         System.out.print(r.toTable());
+    }
+
+    /** MKL's code path for the report: the dispatch outcome and MKL's cpu type (0 = generic kernels). */
+    static String mklPath() {
+        return MklCpuDispatch.enable() + ", cpu type " + MklCpuDispatch.mklCpuType().map(String::valueOf).orElse("n/a");
     }
 }

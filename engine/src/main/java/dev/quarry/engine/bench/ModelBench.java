@@ -166,7 +166,7 @@ public final class ModelBench {
         };
         Result r = run(loader, GraniteModel.weightBytes(c, dtype), prompt, decode);
         System.out.println("dtype=" + (dtype == DataType.BFLOAT16 ? "bf16" : "f32") + " torch_threads="
-                + ai.djl.pytorch.jni.JniUtils.getNumThreads());
+                + ai.djl.pytorch.jni.JniUtils.getNumThreads() + " mkl=" + BenchRunner.mklPath().replace(' ', '_'));
         System.out.println(r.table());
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
+import dev.quarry.engine.internal.MklCpuDispatch;
 import dev.quarry.engine.model.GraniteConfig;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -96,6 +97,7 @@ public final class Roofline {
         String key = out + "x" + in + "@" + rows;
         Double t = cache.get(key);
         if (t != null) return t;
+        MklCpuDispatch.enable(); // the same MKL kernels as the model's
         try (NDManager m = NDManager.newBaseManager(device)) {
             NDArray w = m.randomNormal(new Shape(out, in)).toType(dtype, false);
             NDArray x = m.randomNormal(new Shape(rows, in)).toType(dtype, false);

@@ -45,6 +45,7 @@ final class GraniteLoader {
             codec.close();
             throw e;
         }
+        MklCpuDispatch.warnIfTooLate();
         long params = SyntheticWeights.shapes(model.config()).values().stream()
                 .mapToLong(s -> { long n = 1; for (long d : s) n *= d; return n; }).sum();
         Path name = dir.toAbsolutePath().normalize().getFileName();

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.quarry.engine.internal.MklCpuDispatch;
 import dev.quarry.engine.model.GraniteConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +49,7 @@ public final class GraniteModel implements AutoCloseable {
         if (requested != DataType.FLOAT32 && requested != DataType.BFLOAT16) {
             throw new IllegalArgumentException("model dtype must be f32 or bf16, got " + requested);
         }
+        MklCpuDispatch.enable(); // before libtorch's first matmul: MKL picks its kernels once per process
         this.config = c;
         this.requested = requested;
         this.dtype = computeType(requested);

@@ -73,7 +73,8 @@ class SchedulerToyTest {
                 assertArrayEquals(a.ids(), b.ids(), "request " + i);
                 assertEquals(a.finishReason(), b.finishReason(), "request " + i);
                 assertEquals(a.text(), b.text());
-                if (i % 4 == 0) assertArrayEquals(a.logitsLast(), b.logitsLast(), 1e-5f);
+                // fp32 rounding: MKL's kernels (AVX-512 on AMD too, MklCpuDispatch) block a batch differently
+                if (i % 4 == 0) assertArrayEquals(a.logitsLast(), b.logitsLast(), 1e-4f);
                 assertTrue(b.ids().length <= reqs.get(i).sampling().maxNewTokens());
             }
             assertTrue(e.stats().stepCount() > 0);
