@@ -28,7 +28,9 @@ final class Linear {
     /**
      * Inputs with at most this many rows take the split product: on the 2-core machine it is faster for every
      * h-350m linear up to 32 rows (MKL's small-M GEMM does not use both cores well either: 768 x 3376 at 32 rows
-     * 1692 vs 1798 us, 2048 x 768 1051 vs 1245 us, lm_head 49.6 vs 65.1 ms), mixed at 64 rows.
+     * 1692 vs 1798 us, 2048 x 768 1051 vs 1245 us, lm_head 49.6 vs 65.1 ms), mixed at 64 rows. Re-measured with
+     * MKL's AVX-512 kernels ({@code MklCpuDispatch}), steps alternating in one process: a 32-row decode step still
+     * faster split (median 291 vs 303 ms, 345 vs 368 ms; 16 rows no better), one row 74 vs 92 ms.
      */
     static final int SPLIT_MAX_ROWS = 32;
     /** At most this many parts (one per intra-op thread). */
