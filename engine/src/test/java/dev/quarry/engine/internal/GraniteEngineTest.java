@@ -83,6 +83,15 @@ class GraniteEngineTest {
         return Engine.open(EngineOptions.builder().modelDir(dir.resolve(preset)).batching(o).build());
     }
 
+    /**
+     * Waits (up to 60 s) until the engine's active-sequence gauge reads {@code n}. The gauge is set at the end of each
+     * scheduler iteration, so it lags a request whose future has just completed by up to one iteration.
+     */
+    static void awaitActive(Engine e, int n) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (e.stats().activeSequences() != n && System.nanoTime() < until) Thread.sleep(1);
+    }
+
     static <T> T get(CompletableFuture<T> f) throws Exception {
         return f.get(120, TimeUnit.SECONDS);
     }
@@ -340,13 +349,13 @@ class GraniteEngineTest {
         SamplingParams more = SamplingParams.builder().maxNewTokens(1000).ignoreEos(true).build();
         try (Engine e = open("tiny-hybrid", BatchingOptions.builder().maxPrefillTokens(8).build())) {
             int[] want = get(e.generate(new GenerationRequest("w", small, shortRun, false))).ids();
+            awaitActive(e, 0); // the gauge can still count "w" right after its future completed
             CompletableFuture<GenerationResult> doomed = e.generate(new GenerationRequest("L", longPrompt, more, false));
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (e.stats().activeSequences() == 0 && System.nanoTime() < until) Thread.sleep(1);
+            awaitActive(e, 1);
             assertEquals(1, e.stats().activeSequences(), "admitted (2000 tokens take 250 chunks)");
             assertTrue(doomed.cancel(true));
             assertArrayEquals(want, get(e.generate(new GenerationRequest("after", small, shortRun, false))).ids());
-            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (e.stats().activeSequences() > 0 && System.nanoTime() < until) Thread.sleep(1);
             assertEquals(0, e.stats().activeSequences(), "the cancelled prompt and its partial state are gone");
         }
@@ -667,9 +676,9 @@ class GraniteEngineTest {
         try (Engine e = open("tiny-rope", BatchingOptions.defaults())) {
             for (int[] p : prompts) want.add(get(e.generate(new GenerationRequest("w", p, shortRun, false))).ids());
             // cancel a long request while the others decode beside it
+            awaitActive(e, 0); // the gauge can still count the last short request right after its future completed
             CompletableFuture<GenerationResult> doomed = e.generate(new GenerationRequest("doomed", new int[] {9, 9}, endless, false));
-            long admitted = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (e.stats().activeSequences() == 0 && System.nanoTime() < admitted) Thread.sleep(1);
+            awaitActive(e, 1);
             assertEquals(1, e.stats().activeSequences(), "the long request is decoding");
             List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
             for (int i = 0; i < prompts.length; i++) fs.add(e.generate(new GenerationRequest("o" + i, prompts[i], shortRun, false)));
