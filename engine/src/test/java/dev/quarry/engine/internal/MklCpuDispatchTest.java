@@ -3,7 +3,6 @@ package dev.quarry.engine.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.jna.NativeLibrary;
 import dev.quarry.engine.internal.MklCpuDispatch.Outcome;
@@ -44,7 +43,7 @@ class MklCpuDispatchTest {
     /** The committed shim is a linux-x86_64 library whose one function says "Intel" (rebuild: native/build.sh). */
     @Test
     void theBundledShimAnswersMklsVendorQuestion(@TempDir Path dir) throws IOException {
-        assumeTrue(linuxX8664(), "the shim is built for linux-x86_64");
+        assertTrue(linuxX8664(), "the build pins libtorch for linux-x86_64, the shim too");
         Path so = dir.resolve("shim.so");
         try (InputStream in = MklCpuDispatch.class.getResourceAsStream(MklCpuDispatch.RESOURCE)) {
             assertNotNull(in, MklCpuDispatch.RESOURCE + " is missing");
@@ -64,7 +63,7 @@ class MklCpuDispatchTest {
      */
     @Test
     void aModelLoadGivesMklItsVectorisedKernelsAndTheSameLogits() throws Exception {
-        assumeTrue(linuxX8664(), "MKL's code paths are an x86-64 matter");
+        assertTrue(linuxX8664(), "the build pins libtorch for linux-x86_64");
         Map<String, String> on = probe();
         assertTrue(Integer.parseInt(on.get("mkl_cpu_type")) > MklCpuDispatch.MKL_GENERIC,
                 "MKL runs its generic kernels after a model load: " + on);
