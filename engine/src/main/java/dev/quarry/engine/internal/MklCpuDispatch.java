@@ -63,7 +63,7 @@ public final class MklCpuDispatch {
     private static Outcome outcome;
     /** Held for the JVM's life: once MKL has asked, libtorch's PLT entry points into this library. */
     @SuppressWarnings("unused")
-    private static NativeLibrary shim;
+    private static Object shim; // a JNA NativeLibrary
     private static boolean reported;
 
     private MklCpuDispatch() {}
@@ -78,7 +78,7 @@ public final class MklCpuDispatch {
                 shim = load();
                 LOG.info("AMD CPU: MKL's AVX2/AVX-512 kernels enabled for libtorch (MKL would run its generic kernels "
                         + "otherwise, f32 matmuls ~2x slower); -D{}=false turns this off", PROPERTY);
-            } catch (RuntimeException | UnsatisfiedLinkError | IOException e) {
+            } catch (RuntimeException | LinkageError | IOException e) { // LinkageError: no JNA, or dlopen failed
                 outcome = Outcome.FAILED;
                 LOG.warn("cannot load the MKL dispatch shim ({}): libtorch's MKL runs its generic kernels on this AMD "
                         + "CPU (f32 matmuls ~2x slower)", e.toString());
@@ -142,7 +142,7 @@ public final class MklCpuDispatch {
             if (lib.isEmpty()) return Optional.empty();
             Function detect = NativeLibrary.getInstance(lib.get()).getFunction("mkl_serv_cpu_detect");
             return Optional.of(detect.invokeInt(new Object[0]));
-        } catch (IOException | UncheckedIOException | UnsatisfiedLinkError e) {
+        } catch (IOException | UncheckedIOException | LinkageError e) {
             return Optional.empty();
         }
     }
