@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Lets libtorch's MKL use its AVX2 / AVX-512 kernels on AMD CPUs. libtorch's CPU build links Intel MKL statically,
  * and MKL checks the CPU's vendor before its instruction set: on an AMD CPU it runs its generic kernels
- * ({@code mkl_blas_def_*}). Measured on this project's AMD EPYC (Zen 5, 2 cores; docs/benchmarks.md, "MKL on AMD"):
+ * ({@code mkl_blas_def_*}). Measured on this project's AMD EPYC (Zen 5, 2 cores; docs/benchmarks.md, "MKL's AVX-512 kernels on AMD"):
  * f32 matmuls of the h-350m shapes 2.0-2.6x faster, shared-prefix classification 1.5x, 32-sequence decode 1.6x,
  * single-sequence decode 1.1x. bf16 matmuls go through oneDNN, which never had the vendor check.
  *
