@@ -34,6 +34,7 @@ public final class Roofline {
         this.device = device;
         this.dtype = dtype;
         this.weights = weights(cfg);
+        MklCpuDispatch.enable(); // the same MKL kernels as the model's
     }
 
     public List<Weight> weights() { return weights; }
@@ -97,7 +98,6 @@ public final class Roofline {
         String key = out + "x" + in + "@" + rows;
         Double t = cache.get(key);
         if (t != null) return t;
-        MklCpuDispatch.enable(); // the same MKL kernels as the model's
         try (NDManager m = NDManager.newBaseManager(device)) {
             NDArray w = m.randomNormal(new Shape(out, in)).toType(dtype, false);
             NDArray x = m.randomNormal(new Shape(rows, in)).toType(dtype, false);

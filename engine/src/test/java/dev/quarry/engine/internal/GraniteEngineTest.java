@@ -355,8 +355,7 @@ class GraniteEngineTest {
             assertEquals(1, e.stats().activeSequences(), "admitted (2000 tokens take 250 chunks)");
             assertTrue(doomed.cancel(true));
             assertArrayEquals(want, get(e.generate(new GenerationRequest("after", small, shortRun, false))).ids());
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (e.stats().activeSequences() > 0 && System.nanoTime() < until) Thread.sleep(1);
+            awaitActive(e, 0);
             assertEquals(0, e.stats().activeSequences(), "the cancelled prompt and its partial state are gone");
         }
         try (Engine e = open("tiny-hybrid", BatchingOptions.builder().maxPrefillTokens(8)
@@ -686,8 +685,7 @@ class GraniteEngineTest {
             for (int i = 0; i < prompts.length; i++) assertArrayEquals(want.get(i), get(fs.get(i)).ids(), "request " + i);
             assertThrows(CancellationException.class, doomed::join);
             // the cancelled sequence leaves the batch
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (e.stats().activeSequences() > 0 && System.nanoTime() < until) Thread.sleep(5);
+            awaitActive(e, 0);
             assertEquals(0, e.stats().activeSequences());
         }
         // timeout: the slow request is slowed per step through the fault hook (3000 x 20 ms >> 3 s), the

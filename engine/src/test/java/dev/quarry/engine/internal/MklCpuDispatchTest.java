@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.jna.NativeLibrary;
 import dev.quarry.engine.internal.MklCpuDispatch.Outcome;
+import dev.quarry.engine.internal.model.Logits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -75,14 +76,14 @@ class MklCpuDispatchTest {
             assertEquals(String.valueOf(MklCpuDispatch.MKL_GENERIC), off.get("mkl_cpu_type"),
                     "without the shim MKL should keep its generic kernels on an AMD CPU");
         }
-        String[] a = on.get("logits").split(","), b = off.get("logits").split(",");
-        assertEquals(a.length, b.length);
-        double maxDiff = 0, scale = 0;
-        for (int i = 0; i < a.length; i++) {
-            maxDiff = Math.max(maxDiff, Math.abs(Double.parseDouble(a[i]) - Double.parseDouble(b[i])));
-            scale = Math.max(scale, Math.abs(Double.parseDouble(b[i])));
-        }
-        assertTrue(maxDiff <= 1e-4 * Math.max(1, scale), "logits differ by " + maxDiff + " (scale " + scale + ")");
+        Logits.assertClose(floats(off.get("logits")), floats(on.get("logits")), 1e-4, "logits with and without the shim");
+    }
+
+    private static float[] floats(String csv) {
+        String[] parts = csv.split(",");
+        float[] v = new float[parts.length];
+        for (int i = 0; i < v.length; i++) v[i] = Float.parseFloat(parts[i]);
+        return v;
     }
 
     private static Map<String, String> probe(String... jvmArgs) throws IOException, InterruptedException {

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 
-/** Logit comparisons shared by the model tests. */
-final class Logits {
+/** Logit comparisons shared by the model tests (and MklCpuDispatchTest). */
+public final class Logits {
     private Logits() {}
 
     /** Last-position logits of {@code ids} prefilled in one step into a fresh single-row state. */
@@ -17,7 +17,7 @@ final class Logits {
     }
 
     /** Asserts equal lengths, finite {@code got} and max |want - got| <= tol * max(1, max |want|). */
-    static void assertClose(float[] want, float[] got, double tol, String what) {
+    public static void assertClose(float[] want, float[] got, double tol, String what) {
         assertEquals(want.length, got.length, what);
         double maxAbs = 0, scale = 0;
         for (int i = 0; i < want.length; i++) {

@@ -5,8 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.quarry.engine.internal.MklCpuDispatch;
 import dev.quarry.engine.model.GraniteConfig;
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import java.util.StringJoiner;
 
 /**
  * Run in a JVM of its own by MklCpuDispatchTest (MKL picks its kernels once per process): loads a tiny model the
@@ -21,16 +20,11 @@ public final class MklProbe {
         try (GraniteModel model = GraniteModel.load(c, new FormulaWeights(c), Device.cpu(), DataType.FLOAT32);
                 NDManager root = NDManager.newBaseManager()) {
             float[] logits = Logits.prefillAlone(model, root, new int[] {3, 14, 15, 9, 26, 5, 35, 8, 9, 7, 9, 3});
-            String joined = Arrays.stream(box(logits)).map(String::valueOf).collect(Collectors.joining(","));
+            StringJoiner joined = new StringJoiner(",");
+            for (float v : logits) joined.add(String.valueOf(v));
             System.out.println("outcome=" + MklCpuDispatch.enable());
             System.out.println("mkl_cpu_type=" + MklCpuDispatch.mklCpuType().map(String::valueOf).orElse("none"));
             System.out.println("logits=" + joined);
         }
-    }
-
-    private static Float[] box(float[] v) {
-        Float[] r = new Float[v.length];
-        for (int i = 0; i < v.length; i++) r[i] = v[i];
-        return r;
     }
 }
