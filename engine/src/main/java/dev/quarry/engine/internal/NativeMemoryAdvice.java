@@ -4,6 +4,7 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,12 +17,30 @@ import org.slf4j.LoggerFactory;
  * {@code quarry} launcher and the Docker image set them; other launchers (a Flink cluster's TaskManagers) should too.
  *
  * <p>The price of keeping freed memory is that a model load's temporaries (the checkpoint widened to fp32, the
- * weights' transposed or scaled copies) stay resident after the load; {@link #trimHeap()} hands them back once.
+ * weights' transposed or scaled copies) stay resident after the load, and a long prefill's through the decode that
+ * follows it; {@link #trimHeap()} hands them back (once after a load, and once decoding has gone on for
+ * {@link #TRIM_AFTER_DECODE_STEPS} steps after a prefill of at least {@link #TRIM_AFTER_TOKENS} tokens).
  */
 public final class NativeMemoryAdvice {
     /** The recommended value of {@code GLIBC_TUNABLES} (also in the quarry launcher and docker/Dockerfile). */
     public static final String RECOMMENDED_GLIBC_TUNABLES =
             "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296";
+
+    /**
+     * A CPU prefill over at least this many tokens (rows x positions) trims the heap once {@link
+     * #TRIM_AFTER_DECODE_STEPS} decode steps have followed it without another such prefill. Its temporaries grow with
+     * the tokens, and glibc keeps what it frees spread over the heap: an h-350m 512-token prefill left ~250-330 MB
+     * resident that the decode steps never reuse (their temporaries are small). The next long prefill faults its
+     * pages in again, once. The system property {@value #TRIM_PROPERTY} sets another threshold; 0 turns these trims
+     * off.
+     */
+    public static final int TRIM_AFTER_TOKENS = 256;
+    public static final String TRIM_PROPERTY = "quarry.malloc.trim-after-tokens";
+    /**
+     * Decode steps after a long prefill before the trim: continuous batching interleaves admission prefills with a
+     * few decode steps, and trimming between them would fault the next admission's working set in every time.
+     */
+    public static final int TRIM_AFTER_DECODE_STEPS = 16;
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeMemoryAdvice.class);
     private static final AtomicBoolean LOGGED = new AtomicBoolean();
@@ -43,13 +62,54 @@ public final class NativeMemoryAdvice {
      * @return whether malloc_trim was called
      */
     public static boolean trimHeap() {
-        if (!linux()) return false;
+        LibC c = LibCHolder.LIBC;
+        if (c == null) return false;
+        c.malloc_trim(0);
+        TRIMS.incrementAndGet();
+        return true;
+    }
+
+    /** How many times this JVM trimmed the heap. */
+    public static long trims() {
+        return TRIMS.get();
+    }
+
+    private static final AtomicLong TRIMS = new AtomicLong();
+
+    /** The prefill size (rows x positions) from which decoding after it trims the heap; 0: never. */
+    public static long trimAfterTokens() {
+        return TrimHolder.AFTER;
+    }
+
+    private static final class TrimHolder {
+        static final long AFTER = parse(System.getProperty(TRIM_PROPERTY));
+    }
+
+    static long parse(String value) {
+        if (value == null || value.isBlank()) return TRIM_AFTER_TOKENS;
         try {
-            Native.load("c", LibC.class).malloc_trim(0);
-            return true;
-        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) { // musl, or no JNA native for this platform
-            LOG.debug("malloc_trim is not available: {}", e.toString());
-            return false;
+            long v = Long.parseLong(value.trim());
+            if (v >= 0) return v;
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("-D" + TRIM_PROPERTY + " must be a token count >= 0 (0: off), got '" + value + "'");
+    }
+
+    /** glibc through JNA, bound once; null where it is not glibc on Linux. */
+    private static final class LibCHolder {
+        static final LibC LIBC = bind();
+
+        private static LibC bind() {
+            if (!linux()) return null;
+            try {
+                LibC c = Native.load("c", LibC.class);
+                c.malloc_trim(0); // resolves the symbol now: musl has none
+                return c;
+            } catch (UnsatisfiedLinkError | NoClassDefFoundError e) { // musl, or no JNA native for this platform
+                LOG.debug("malloc_trim is not available: {}", e.toString());
+                return null;
+            }
         }
     }
 

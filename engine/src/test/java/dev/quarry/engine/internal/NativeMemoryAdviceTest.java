@@ -2,6 +2,7 @@ package dev.quarry.engine.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -22,6 +23,18 @@ class NativeMemoryAdviceTest {
     void trimsTheHeapOnGlibcLinux() {
         boolean linux = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux");
         assertEquals(linux, NativeMemoryAdvice.trimHeap());
+    }
+
+    @Test
+    void parsesTheTrimThreshold() {
+        assertEquals(NativeMemoryAdvice.TRIM_AFTER_TOKENS, NativeMemoryAdvice.parse(null));
+        assertEquals(NativeMemoryAdvice.TRIM_AFTER_TOKENS, NativeMemoryAdvice.parse(" "));
+        assertEquals(0, NativeMemoryAdvice.parse("0"));
+        assertEquals(4096, NativeMemoryAdvice.parse(" 4096 "));
+        for (String bad : new String[] {"-1", "many", "1e3"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeMemoryAdvice.parse(bad));
+            assertTrue(e.getMessage().contains(NativeMemoryAdvice.TRIM_PROPERTY) && e.getMessage().contains(bad), e.getMessage());
+        }
     }
 
     /** The launcher and the Docker image set the same value the engine recommends. */

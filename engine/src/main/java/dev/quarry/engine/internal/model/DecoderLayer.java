@@ -55,14 +55,29 @@ final class DecoderLayer {
             mixed = decode ? mamba.decode(u, st, step)
                     : step.forks > 0 ? mamba.scoreForks(u, step.mask3, step.convIdx, st, step.forks)
                     : mamba.prefill(u, step.mask3, step.convIdx, st, step.scope);
-        } else {
-            mixed = step.forks > 0 ? attention.scoreForks(u, step.attn, st, step.forks) : attention.forward(u, step.attn, st);
+        } else if (decode) {
+            mixed = attention.forward(u, step.attn, st);
+        } else { // multi-token: the scores' temporaries die with the stage (the Mamba mixer stages itself)
+            try (Stage s = new Stage(u.getManager(), u)) {
+                mixed = s.keep(step.forks > 0 ? attention.scoreForks(u, step.attn, st, step.forks) : attention.forward(u, step.attn, st));
+            }
         }
         h = h.add(mixed);
         NDArray v = RmsNorm.normalize(h, eps);
-        NDArray f = shared.forward(v);
-        if (moe != null) f = f.add(moe.forward(v));
+        NDArray f;
+        if (decode) {
+            f = mlp(v);
+        } else {
+            try (Stage s = new Stage(v.getManager(), v)) {
+                f = s.keep(mlp(v));
+            }
+        }
         return h.add(f);
+    }
+
+    private NDArray mlp(NDArray v) {
+        NDArray f = shared.forward(v);
+        return moe != null ? f.add(moe.forward(v)) : f;
     }
 
     /** Per-step inputs shared by all layers. */

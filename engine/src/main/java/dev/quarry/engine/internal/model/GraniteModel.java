@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.quarry.engine.internal.MklCpuDispatch;
+import dev.quarry.engine.internal.NativeMemoryAdvice;
 import dev.quarry.engine.model.GraniteConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,16 @@ public final class GraniteModel implements AutoCloseable {
      * (never shrunk; a step uses a view of its first B rows). Null before the first decode or without Mamba layers.
      */
     private NDArray ssmScratch;
+    /**
+     * Decode steps since the last CPU prefill of at least {@link NativeMemoryAdvice#trimAfterTokens()} tokens, or -1
+     * when none is pending: the {@link NativeMemoryAdvice#TRIM_AFTER_DECODE_STEPS}-th hands the heap's free pages
+     * back. Not right after a long forward: a run of them (batched prefills, fork scoring) would fault its working
+     * set in again each time (no-sharing classification of 500-token prompts: 76-78 vs 61 s), and so would the
+     * admission prefills that continuous batching interleaves with its decode steps (32 x 64 -> 32 generation:
+     * decode 75-89 vs 131-133 tok/s when the first decode after each admission trimmed). Only decoding that goes on
+     * without another long prefill releases it (docs/benchmarks.md).
+     */
+    private int decodesSinceLongPrefill = -1;
     private final boolean hasMamba;
     private final float embMul;
     private final float logitsScaling;
@@ -103,7 +114,7 @@ public final class GraniteModel implements AutoCloseable {
             w.validate(SyntheticWeights.shapes(c), dir);
             model = new GraniteModel(c, w, device, dtype);
         }
-        dev.quarry.engine.internal.NativeMemoryAdvice.trimHeap(); // the load's freed temporaries stay resident otherwise
+        NativeMemoryAdvice.trimHeap(); // the load's freed temporaries stay resident otherwise
         return model;
     }
 
@@ -447,6 +458,10 @@ public final class GraniteModel implements AutoCloseable {
     private NDArray run(NDManager step, long[] tokens, boolean[] maskArr, float[] pos, long[] convIdx,
             int b, int t, boolean decode, boolean hidden, ModelState st) {
         if (st.isClosed()) throw new IllegalStateException("state is closed");
+        if (decode && decodesSinceLongPrefill >= 0 && ++decodesSinceLongPrefill >= NativeMemoryAdvice.TRIM_AFTER_DECODE_STEPS) {
+            decodesSinceLongPrefill = -1;
+            NativeMemoryAdvice.trimHeap();
+        }
         if (decode && st.sharedMamba) throw new IllegalStateException("rows forked for a prefill (forkForPrefill) must be prefilled before decoding");
         st.ensureKvRoom(t);
         DecoderLayer.Step ls = new DecoderLayer.Step();
@@ -486,8 +501,10 @@ public final class GraniteModel implements AutoCloseable {
         } finally {
             if (bf != null) bf.endStep();
         }
-        for (NDArray a : ls.scope.retired) a.close();
-        st.commitStep(); // pooled states: replaced conv/SSM arrays are copied into their slots
+        long trimAt = NativeMemoryAdvice.trimAfterTokens();
+        if (!decode && trimAt > 0 && (long) b * t >= trimAt && !manager.getDevice().isGpu()) {
+            decodesSinceLongPrefill = 0; // its freed temporaries would stay resident through the decode
+        }
         return logits;
     }
 
@@ -574,6 +591,11 @@ public final class GraniteModel implements AutoCloseable {
             }
             h.close();
             h = out;
+            // the arrays this layer's new conv / SSM state replaced are dead now: freed here, not at the step's end
+            // (a prefill would otherwise hold the old and the new state of every layer at once)
+            for (NDArray a : ls.scope.retired) a.close();
+            ls.scope.retired.clear();
+            st.commitLayer(i); // pooled states: the replaced arrays are copied into their slots
         }
         return h;
     }

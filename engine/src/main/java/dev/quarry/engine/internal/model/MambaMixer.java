@@ -133,20 +133,45 @@ final class MambaMixer {
         NDArray z = p.get("..., :" + dInner);
         NDArray xbc = p.get("..., " + dInner + ":" + (dInner + convDim));
         NDArray dtRaw = p.get("..., " + (dInner + convDim) + ":");
+        // three stages, each freeing its temporaries when it ends (see Stage): the layer's peak is the largest
+        // stage, not their sum (an h-350m layer at 512 tokens: ~190 MB held at once before)
+        NDArray conv;
+        try (Stage s = new Stage(sm, st.conv[layer], xbc)) {
+            conv = s.keep(convolve(xbc, mask3, convIdx, zeroU, st, scope, forks, s));
+        }
+        NDArray y;
+        try (Stage s = new Stage(sm, conv, dtRaw, st.ssm[layer])) {
+            y = s.keep(ssd(conv, dtRaw, mask3, st, scope, forks, b, t, s));
+        }
+        try (Stage s = new Stage(sm, y, z)) {
+            return s.keep(gatedOut(y, z));
+        }
+    }
 
-        // causal depthwise conv over [cached K-1 inputs | row tokens], shifted per row
+    /** The causal depthwise conv over [cached K-1 inputs | row tokens], shifted per row: [B, T, conv_dim]. */
+    private NDArray convolve(NDArray xbc, NDArray mask3, NDArray convIdx, NDArray zeroU, ModelState st, StepScope scope,
+            int forks, Stage s) {
+        int t = (int) xbc.getShape().get(1);
         NDArray hist = st.conv[layer].get(":, 1:, :");
         if (forks > 0) hist = hist.repeat(0, forks); // each row's history once per fork: [R*forks, K-1, C]
         NDArray full = hist.concat(xbc, 1); // [B, K-1+T, C]
         NDArray shifted = full.gather(convIdx, 1);
-        if (forks == 0) scope.replace(st.conv, layer, shifted.get(":, " + (t - 1) + ":, :").duplicate());
+        if (forks == 0) scope.replace(st.conv, layer, s.keep(shifted.get(":, " + (t - 1) + ":, :").duplicate()));
         NDArray acc = shifted.get(":, 0:" + t + ", :").mul(convTap[0]);
         for (int i = 1; i < k; i++) {
             acc = acc.add(shifted.get(":, " + i + ":" + (i + t) + ", :").mul(convTap[i]));
         }
         NDArray conv = SharedMlp.silu(acc.add(convBias));
-        conv = Ops.where(mask3, conv, zeroU);
+        return Ops.where(mask3, conv, zeroU);
+    }
 
+    /**
+     * The chunked SSD over the conv output: y [B, T, d_inner] before the gated norm; the row's final SSM state
+     * replaces the layer's (not with forks, which only read it).
+     */
+    private NDArray ssd(NDArray conv, NDArray dtRaw, NDArray mask3, ModelState st, StepScope scope, int forks, long b,
+            int t, Stage s) {
+        NDManager sm = s.manager();
         NDArray xf = conv.get("..., :" + dInner).toType(DataType.FLOAT32, false);
         // B and C stay per group ([.., ng, ds]): every head of a group shares them, so C·Bᵀ, the chunk states and
         // the inter-chunk output are computed once per group as larger matmuls, not once per head
@@ -208,8 +233,7 @@ final class MambaMixer {
                     .reshape(b, 1, ng, q, hpg, hd).mul(expA).transpose(0, 1, 3, 2, 4, 5).reshape(b, 1, q, nh, hd);
             NDArray y = yoff.add(ydiag.transpose(0, 2, 3, 1, 4)).add(x4.mul(d2).reshape(b, 1, q, nh, hd));
             y = y.reshape(b, tp, dInner);
-            if (tp > t) y = y.get(":, :" + t + ", :");
-            return gatedOut(y, z);
+            return tp > t ? y.get(":, :" + t + ", :") : y;
         }
         NDArray last = cumA.get("..., -1:"); // [B, nh, c, 1]
         NDArray decay = last.sub(cumA).exp(); // [B, nh, c, Q]
@@ -234,8 +258,8 @@ final class MambaMixer {
         NDArray y = yoff.add(ydiag.transpose(0, 2, 3, 1, 4)).add(x4.mul(d2).reshape(b, nc, q, nh, hd));
         y = y.reshape(b, tp, dInner);
         if (tp > t) y = y.get(":, :" + t + ", :");
-        scope.replace(st.ssm, layer, h == st.ssm[layer] ? h.duplicate() : h);
-        return gatedOut(y, z);
+        scope.replace(st.ssm, layer, s.keep(h == st.ssm[layer] ? h.duplicate() : h));
+        return y;
     }
 
     /**

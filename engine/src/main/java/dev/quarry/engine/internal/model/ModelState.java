@@ -23,7 +23,7 @@ import java.util.List;
  * writes ({@link #conv}, {@link #ssm}, {@link #keys}, {@link #values}, {@link #keyMask}) are then views of
  * those rows, so in-place updates (SSM {@code muli/addi}, K/V and mask {@code set}) land in the slots; a
  * state array the model replaces during a step (the conv window, a prefilled SSM state) is copied into
- * its slot at the end of the step ({@link #commitStep}). Rows join by {@link #appendRows} (copied into
+ * its slot when the step's layer ends ({@link #commitLayer}). Rows join by {@link #appendRows} (copied into
  * the next free slots) and leave by {@link #removeRow} (the last row moves into the hole): only the
  * rows that change membership move, and no state array is reallocated per step.
  */
@@ -155,16 +155,15 @@ public final class ModelState implements AutoCloseable {
     }
 
     /**
-     * End of a model step on a pooled state: conv / SSM arrays the model replaced (instead of updating in
-     * place) are copied into their slots and freed, so the model always sees views of the pool.
+     * End of a layer's part of a model step on a pooled state: the conv / SSM arrays the model replaced (instead of
+     * updating in place) are copied into their slots and freed, so the model always sees views of the pool. Done per
+     * layer, not per step, so a prefill holds one layer's replaced arrays at a time, not a second copy of the whole
+     * state (32 h-350m rows: ~0.75 GB).
      */
-    void commitStep() {
-        if (!pooled) return;
-        for (int i = 0; i < conv.length; i++) {
-            if (sConv[i] == null) continue;
-            if (conv[i] != vConv[i]) conv[i] = vConv[i] = writeBack(sConv[i], conv[i]);
-            if (ssm[i] != vSsm[i]) ssm[i] = vSsm[i] = writeBack(sSsm[i], ssm[i]);
-        }
+    void commitLayer(int i) {
+        if (!pooled || sConv[i] == null) return;
+        if (conv[i] != vConv[i]) conv[i] = vConv[i] = writeBack(sConv[i], conv[i]);
+        if (ssm[i] != vSsm[i]) ssm[i] = vSsm[i] = writeBack(sSsm[i], ssm[i]);
     }
 
     /** Copies {@code fresh} into the active rows of {@code storage}, frees it, returns the new view. */

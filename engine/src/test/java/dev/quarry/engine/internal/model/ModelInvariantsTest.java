@@ -8,6 +8,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.quarry.engine.internal.NativeMemoryAdvice;
 import dev.quarry.engine.model.GraniteConfig;
 import java.util.Arrays;
 import java.util.List;
@@ -251,6 +252,57 @@ class ModelInvariantsTest {
         int best = 0;
         for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
         return best;
+    }
+
+    /** Prefill stages (see Stage) hand the new states and the output on and free everything else. */
+    @Test
+    void prefillingDoesNotLeakArrays() {
+        int modelArrays = countAlive(model.manager());
+        try (ModelState st = model.emptyState(2)) {
+            for (int i = 0; i < 3; i++) {
+                try (NDManager step = root.newSubManager()) {
+                    model.prefill(step, new int[][] {ids(40 + i, 19), ids(50 + i, 6)}, st); // 3 chunks of 8, padded
+                    assertEquals(1, countAlive(step), "only the logits stay in the step manager");
+                }
+                assertEquals(st.arrays().size(), countAlive(st.manager), "state manager holds exactly the state");
+            }
+        }
+        assertEquals(modelArrays, countAlive(model.manager()), "model arrays after closing the state");
+    }
+
+    /**
+     * Decoding that goes on for TRIM_AFTER_DECODE_STEPS steps after a prefill of at least TRIM_AFTER_TOKENS tokens
+     * hands the prefill's freed temporaries back to the kernel, once; a short prefill does not arm it, and another
+     * long prefill before then (continuous batching's admissions) starts the count again.
+     */
+    @Test
+    void decodingAfterALongPrefillTrimsTheHeapOnce() {
+        int rows = 2;
+        int len = NativeMemoryAdvice.TRIM_AFTER_TOKENS / rows;
+        int steps = NativeMemoryAdvice.TRIM_AFTER_DECODE_STEPS;
+        try (ModelState st = model.emptyState(rows); NDManager step = root.newSubManager()) {
+            long before = NativeMemoryAdvice.trims();
+            model.prefill(step, new int[][] {ids(60, len - 1), ids(61, 3)}, st); // 2 x 127 < 256
+            decode(st, step, steps + 2);
+            assertEquals(before, NativeMemoryAdvice.trims(), "decoding after a short prefill trimmed the heap");
+            model.prefill(step, new int[][] {ids(62, len), ids(63, 5)}, st); // 2 x 128 = 256
+            decode(st, step, steps - 1);
+            model.prefill(step, new int[][] {ids(64, len), ids(65, 5)}, st); // an admission: the count starts again
+            decode(st, step, steps - 1);
+            assertEquals(before, NativeMemoryAdvice.trims(), "trimmed before " + steps + " decode steps in a row");
+            decode(st, step, 1);
+            assertEquals(before + 1, NativeMemoryAdvice.trims(), "decoding after a long prefill did not trim");
+            decode(st, step, steps + 2);
+            assertEquals(before + 1, NativeMemoryAdvice.trims(), "trimmed again without another long prefill");
+        }
+    }
+
+    private static void decode(ModelState st, NDManager step, int n) {
+        for (int i = 0; i < n; i++) {
+            try (NDManager s = step.newSubManager()) {
+                model.decode(s, new int[] {i % 61, (i * 3) % 61}, st);
+            }
+        }
     }
 
     @Test
