@@ -47,8 +47,7 @@ public final class GraniteModel implements AutoCloseable {
      * when none is pending: the {@link NativeMemoryAdvice#TRIM_AFTER_DECODE_STEPS}-th hands the heap's free pages
      * back. Not right after a long forward: a run of them (batched prefills, fork scoring) would fault its working
      * set in again each time (no-sharing classification of 500-token prompts: 76-78 vs 61 s), and so would the
-     * admission prefills that continuous batching interleaves with its decode steps (32 x 64 -> 32 generation:
-     * decode 75-89 vs 131-133 tok/s when the first decode after each admission trimmed). Only decoding that goes on
+     * admission prefills that continuous batching interleaves with a few decode steps. Only decoding that goes on
      * without another long prefill releases it (docs/benchmarks.md).
      */
     private int decodesSinceLongPrefill = -1;
