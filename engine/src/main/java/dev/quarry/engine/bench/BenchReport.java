@@ -10,7 +10,11 @@ import java.util.Map;
 
 /** Rows of results plus run facts; printed as a table or JSON. */
 public final class BenchReport {
-    /** One measured run. Missing numbers are NaN. */
+    /**
+     * One measured run. Missing numbers are NaN. {@code promptTokPerS}: prompt tokens over a prefill-only pass (one
+     * new token per request); {@code decodeTokPerS}: rows advanced by decode steps over the time spent in them
+     * ({@link dev.quarry.engine.EngineStats#decodeNanos}), the decode throughput at the batch sizes that ran.
+     */
     public record Row(String workload, String mode, int requests, long promptTokens, long generatedTokens,
                       double seconds, double promptTokPerS, double genTokPerS, double decodeTokPerS,
                       double requestsPerS, double occupancy, long peakStateBytes, double rooflineSeconds) {

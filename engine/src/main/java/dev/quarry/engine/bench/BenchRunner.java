@@ -106,13 +106,12 @@ public final class BenchRunner {
             Run pre = runGen(engine, prompts, 1, sequential);
             log.accept("generation: " + mode + " full pass");
             Run full = runGen(engine, prompts, g, sequential);
-            double decodeSec = full.seconds - pre.seconds;
             double rlMode = sequential && roof != null
                     ? n * (roof.layerSeconds(p) + roof.headSeconds(1) + (g - 1) * (roof.layerSeconds(1) + roof.headSeconds(1)))
                     : rl;
             report.add(new BenchReport.Row("generation", mode, n, (long) n * p, full.generated, full.seconds,
                     n * (double) p / pre.seconds, full.generated / full.seconds,
-                    decodeSec > 0 ? (full.generated - n) / decodeSec : Double.NaN, n / full.seconds,
+                    full.decodeNanos > 0 ? full.decodeRows / (full.decodeNanos / 1e9) : Double.NaN, n / full.seconds,
                     full.occupancy, full.peakState, rlMode));
         }
     }
@@ -223,6 +222,9 @@ public final class BenchRunner {
         long prompt;
         double occupancy;
         long peakState;
+        /** Rows advanced by decode steps, and the steps' wall time (EngineStats). */
+        long decodeRows;
+        long decodeNanos;
     }
 
     private static Run measure(Engine engine, Body body) throws Exception {
@@ -247,6 +249,8 @@ public final class BenchRunner {
         long steps = after.stepCount() - before.stepCount();
         r.occupancy = steps == 0 ? Double.NaN : (after.generatedTokens() - before.generatedTokens()) / (double) steps;
         r.peakState = peak.get();
+        r.decodeRows = after.decodeRows() - before.decodeRows();
+        r.decodeNanos = after.decodeNanos() - before.decodeNanos();
         return r;
     }
 

@@ -22,6 +22,7 @@ import com.networknt.schema.SpecVersion;
 import dev.quarry.engine.BatchingOptions;
 import dev.quarry.engine.Engine;
 import dev.quarry.engine.EngineOptions;
+import dev.quarry.engine.EngineStats;
 import dev.quarry.engine.ErrorKind;
 import dev.quarry.engine.FinishReason;
 import dev.quarry.engine.GenerationRequest;
@@ -100,6 +101,24 @@ class GraniteEngineTest {
         int[] c = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;
+    }
+
+    /** Every generated token but the first (the prefill's) comes from a decode step, and the steps are timed. */
+    @Test
+    void statsCountDecodeRowsAndTime() throws Exception {
+        try (Engine e = open("tiny-hybrid", BatchingOptions.builder().build())) {
+            EngineStats before = e.stats();
+            SamplingParams sp = SamplingParams.builder().maxNewTokens(9).ignoreEos(true).build();
+            List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) fs.add(e.generate(new GenerationRequest("s" + i, new int[] {5 + i, 6, 7}, sp, false)));
+            long generated = 0;
+            for (var f : fs) generated += get(f).ids().length;
+            awaitActive(e, 0);
+            EngineStats after = e.stats();
+            assertEquals(27, generated);
+            assertEquals(generated - fs.size(), after.decodeRows() - before.decodeRows(), "rows advanced by decode steps");
+            assertTrue(after.decodeNanos() > before.decodeNanos(), "decode steps were timed: " + after);
+        }
     }
 
     // ------------------------------------------------------------------ (a) batching == alone

@@ -72,7 +72,7 @@ class InferenceFunctionCountingTest {
 
         @Override public CompletableFuture<GenerationResult> generate(GenerationRequest request) { throw new UnsupportedOperationException(); }
         @Override public ModelInfo modelInfo() { return new ModelInfo("hand", "/hand", "hash-hand", "cpu", "float32", 0, 4096); }
-        @Override public EngineStats stats() { return new EngineStats(0, 0, 0, 0, 0, 0, 1, 0, 0); }
+        @Override public EngineStats stats() { return new EngineStats(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0); }
         @Override public TextCodec codec() { throw new UnsupportedOperationException(); }
         @Override public void close() {}
     }

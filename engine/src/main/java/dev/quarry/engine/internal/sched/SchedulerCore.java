@@ -106,6 +106,7 @@ public final class SchedulerCore implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong steps = new AtomicLong();
     private final AtomicLong decodedRows = new AtomicLong();
+    private final AtomicLong decodeNanos = new AtomicLong();
     private volatile int activeCount;
     private volatile long stateBytes;
 
@@ -322,7 +323,8 @@ public final class SchedulerCore implements AutoCloseable {
 
     public EngineStats stats() {
         return new EngineStats(promptTokens.get(), generatedTokens.get(), completed.get(), failed.get(),
-                queue.size() + waitingSize, activeCount, opts.maxActiveSequences(), stateBytes, steps.get());
+                queue.size() + waitingSize, activeCount, opts.maxActiveSequences(), stateBytes, steps.get(),
+                decodedRows.get(), decodeNanos.get());
     }
 
     private volatile int waitingSize;
@@ -748,6 +750,15 @@ public final class SchedulerCore implements AutoCloseable {
     }
 
     private void decodeStep() {
+        long t0 = System.nanoTime();
+        try {
+            decodeActive();
+        } finally {
+            decodeNanos.addAndGet(System.nanoTime() - t0);
+        }
+    }
+
+    private void decodeActive() {
         int n = active.size();
         int[] last = new int[n];
         for (int i = 0; i < n; i++) last[i] = active.get(i).lastToken;
