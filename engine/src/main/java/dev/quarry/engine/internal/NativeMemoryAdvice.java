@@ -2,6 +2,7 @@ package dev.quarry.engine.internal;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -103,9 +104,8 @@ public final class NativeMemoryAdvice {
         private static LibC bind() {
             if (!linux()) return null;
             try {
-                LibC c = Native.load("c", LibC.class);
-                c.malloc_trim(0); // resolves the symbol now: musl has none
-                return c;
+                NativeLibrary.getInstance("c").getFunction("malloc_trim"); // resolves it now: musl has none
+                return Native.load("c", LibC.class);
             } catch (UnsatisfiedLinkError | NoClassDefFoundError e) { // musl, or no JNA native for this platform
                 LOG.debug("malloc_trim is not available: {}", e.toString());
                 return null;
