@@ -44,6 +44,13 @@ public final class QuarryMetrics {
     public static final String ENGINE_BATCH_OCCUPANCY = "engineBatchOccupancy";
     /** Gauge: bytes of per-sequence state (Mamba conv+SSM, attention K/V) the engine holds now. */
     public static final String ENGINE_STATE_BYTES = "engineStateBytes";
+    /**
+     * Gauge, monotonic: rows (sequences) the engine advanced by decode steps since it started. Its rate over the rate
+     * of {@link #ENGINE_DECODE_MILLIS} is the engine's decode throughput in tokens per second of decoding.
+     */
+    public static final String ENGINE_DECODE_ROWS = "engineDecodeRows";
+    /** Gauge, monotonic: milliseconds the engine spent in decode steps since it started. */
+    public static final String ENGINE_DECODE_MILLIS = "engineDecodeMillis";
     /** Samples kept by the latency histogram. */
     public static final int LATENCY_WINDOW = 1024;
 

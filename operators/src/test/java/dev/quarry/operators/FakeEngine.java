@@ -155,7 +155,7 @@ final class FakeEngine implements Engine {
 
     @Override
     public EngineStats stats() {
-        return new EngineStats(0, 0, completed.get(), 0, 0, IN_FLIGHT.get(), 64, 1234, 0, 0, 0);
+        return new EngineStats(0, 0, completed.get(), 0, 0, IN_FLIGHT.get(), 64, 1234, 0, 77, 5_000_000);
     }
 
     @Override

@@ -82,6 +82,8 @@ class InferenceMetricsITCase {
         assertTrue(latency.getStatistics().getMax() >= 500, "the timed-out record waited for the timeout");
         assertEquals(0, ((Gauge<?>) metric(job, QuarryMetrics.IN_FLIGHT)).getValue(), "nothing left in flight");
         assertEquals(1234L, ((Gauge<?>) metric(job, QuarryMetrics.ENGINE_STATE_BYTES)).getValue(), "engine memory from Engine.stats()");
+        assertEquals(77L, ((Gauge<?>) metric(job, QuarryMetrics.ENGINE_DECODE_ROWS)).getValue(), "decode rows from Engine.stats()");
+        assertEquals(5L, ((Gauge<?>) metric(job, QuarryMetrics.ENGINE_DECODE_MILLIS)).getValue(), "decode time in ms");
         metric(job, QuarryMetrics.ENGINE_QUEUE_DEPTH);
         metric(job, QuarryMetrics.ENGINE_ACTIVE_SEQUENCES);
         metric(job, QuarryMetrics.ENGINE_BATCH_OCCUPANCY);

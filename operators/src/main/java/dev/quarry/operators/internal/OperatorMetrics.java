@@ -44,6 +44,8 @@ public final class OperatorMetrics {
         g.gauge(QuarryMetrics.ENGINE_QUEUE_DEPTH, engineGauge(engine, EngineStats::queueDepth));
         g.gauge(QuarryMetrics.ENGINE_ACTIVE_SEQUENCES, engineGauge(engine, EngineStats::activeSequences));
         g.gauge(QuarryMetrics.ENGINE_STATE_BYTES, engineGauge(engine, EngineStats::stateBytes));
+        g.gauge(QuarryMetrics.ENGINE_DECODE_ROWS, engineGauge(engine, EngineStats::decodeRows));
+        g.gauge(QuarryMetrics.ENGINE_DECODE_MILLIS, engineGauge(engine, s -> s.decodeNanos() / 1_000_000L));
         g.gauge(QuarryMetrics.ENGINE_BATCH_OCCUPANCY, (Gauge<Double>) () -> {
             EngineStats s = stats(engine);
             return s == null ? 0.0 : s.occupancy();
