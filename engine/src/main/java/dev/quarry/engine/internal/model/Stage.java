@@ -8,8 +8,8 @@ import ai.djl.ndarray.NDManager;
  *
  * <p>DJL gives every result the manager of its first operand, so everything a layer computes lives until the layer's
  * manager closes, and a prefill's peak is the sum of all of one layer's temporaries: ~190 MB for an h-350m Mamba
- * layer at 512 tokens (the conv's shifted copies, the SSD's chunk arrays, the gated norm), 4x that for a 2048-token
- * batch. glibc keeps that peak resident after the step. A stage attaches its inputs to its own sub-manager for its
+ * layer at 512 tokens (the conv's shifted copies, the SSD's chunk arrays, the gated norm), growing with the step's
+ * tokens; ~59 MB with the stages. glibc keeps that peak resident after the step. A stage attaches its inputs to its own sub-manager for its
  * duration ({@link NDArray#tempAttach}: they go back to their managers when it closes, nested stages included), so
  * what they produce dies with the stage; a result that must outlive it is moved to the parent with {@link #keep}.
  * Arrays created directly on a manager inside a stage ({@code zeros}, {@code arange}) should come from
