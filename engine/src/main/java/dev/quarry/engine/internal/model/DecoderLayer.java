@@ -85,8 +85,8 @@ final class DecoderLayer {
         NDArray mask3;
         NDArray convIdx;
         Attention.StepContext attn;
-        /** Decode: [B, nh, hd, ds] fp32 scratch shared by the Mamba layers of the step (contents undefined). */
-        NDArray ssmScratch;
+        /** Decode: the Mamba recurrence kernel. */
+        MambaDecodeKernel mambaKernel;
         /** Fork scoring: forks per state row (rows of h are grouped by state row); 0 otherwise. */
         int forks;
         final MambaMixer.StepScope scope = new MambaMixer.StepScope();

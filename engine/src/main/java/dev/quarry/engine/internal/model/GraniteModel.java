@@ -37,11 +37,8 @@ public final class GraniteModel implements AutoCloseable {
     private final DecoderLayer[] layers;
     /** RoPE inverse frequencies: [hd/2] fp32, or null. */
     private final NDArray invFreq;
-    /**
-     * Decode scratch for the Mamba state update: [rows, nh, hd, ds] fp32, grown to the largest decode batch seen
-     * (never shrunk; a step uses a view of its first B rows). Null before the first decode or without Mamba layers.
-     */
-    private NDArray ssmScratch;
+    /** The Mamba decode recurrence (one native call per layer and step); null without Mamba layers. */
+    private final MambaDecodeKernel mambaKernel;
     /**
      * Decode steps since the last CPU prefill of at least {@link NativeMemoryAdvice#trimAfterTokens()} tokens, or -1
      * when none is pending: the {@link NativeMemoryAdvice#TRIM_AFTER_DECODE_STEPS}-th hands the heap's free pages
@@ -76,6 +73,7 @@ public final class GraniteModel implements AutoCloseable {
                 lm = Linear.of(w.get(manager, "lm_head.weight", false), null, 1f, bf);
             }
             finalNorm = new RmsNorm(w.get(manager, "model.norm.weight", false), c.rmsNormEps);
+            mambaKernel = c.mambaLayerCount() > 0 ? new MambaDecodeKernel(manager) : null;
             layers = new DecoderLayer[c.numHiddenLayers];
             NDArray eps = manager.create((float) c.rmsNormEps);
             for (int i = 0; i < layers.length; i++) layers[i] = new DecoderLayer(c, i, manager, w, dtype, bf, eps);
@@ -478,7 +476,7 @@ public final class GraniteModel implements AutoCloseable {
             NDArray keyOk = st.keyMask.get(":, :" + total).reshape(b, 1, 1, 1, total);
             if (decode) {
                 ctx.allowed = keyOk;
-                ls.ssmScratch = ssmScratch(b, sub);
+                ls.mambaKernel = mambaKernel;
             } else {
                 NDArray row = sub.arange(0, t, 1, DataType.INT64).reshape(t, 1).add(start);
                 NDArray col = sub.arange(0, total, 1, DataType.INT64).reshape(1, total);
@@ -599,18 +597,6 @@ public final class GraniteModel implements AutoCloseable {
         return h;
     }
 
-    private NDArray ssmScratch(int b, NDManager step) {
-        if (!hasMamba) return null;
-        if (ssmScratch == null || ssmScratch.getShape().get(0) < b) {
-            if (ssmScratch != null) ssmScratch.close();
-            long rows = ssmScratch == null ? b : Math.max(b, 2 * ssmScratch.getShape().get(0));
-            ssmScratch = manager.zeros(new Shape(rows, config.mambaNHeads, config.mambaDHead, config.mambaDState), DataType.FLOAT32);
-        }
-        NDArray view = ssmScratch.get(new NDIndex(":" + b));
-        view.attach(step);
-        return view;
-    }
-
     private int checkBatch(int n, ModelState st) {
         if (n != st.batchSize()) {
             throw new IllegalArgumentException("got " + n + " rows for a state of batch " + st.batchSize());
@@ -683,6 +669,7 @@ public final class GraniteModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (mambaKernel != null) mambaKernel.close();
         manager.close();
     }
 }

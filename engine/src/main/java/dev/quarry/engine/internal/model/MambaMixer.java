@@ -278,33 +278,8 @@ final class MambaMixer {
         NDList xs = conv.split(convSplit, 1); // x [B, d_inner], B, C [B, ng*ds]
         NDArray x = xs.get(0).reshape(b, nh, hd);
         NDArray dt = clampDt(softplus(parts.get(2).reshape(b, nh).add(dtBias))); // [B, nh]
-        NDArray da = dt.mul(a).exp().reshape(b, nh, 1, 1);
-        NDArray xdt = x.mul(dt.reshape(b, nh, 1)); // [B, nh, hd]
-        // s = s * exp(dt*A) + (x*dt) ⊗ B; y = s · C. The outer product goes through one scratch array shared by all
-        // Mamba layers of the step (rows beyond B unused): a state-sized temporary would be a fresh 25 MB allocation
-        // per layer at 32 rows, which glibc returns to the kernel and page-faults back in. The read-out is one
-        // batched product C [1, ds] · sᵀ [ds, heads*hd] per row (the state read once, in MKL's transposed GEMV;
-        // 28 layers at 32 rows ~50 ms against ~85 ms for C broadcast into the scratch, a multiply and a sum, and
-        // ~80 ms for s · C, whose batched GEMV MKL runs slower)
-        NDArray s = st.ssm[layer]; // [B, nh, hd, ds] fp32, updated in place
-        s.muli(da);
-        NDArray scr = step.ssmScratch; // [B, nh, hd, ds] fp32
-        Shape full = scr.getShape();
-        scr.set(ALL, xdt.reshape(b, nh, hd, 1).broadcast(full));
-        NDArray y;
-        if (ng == 1) { // B and C shared by the heads
-            scr.muli(xs.get(1).reshape(b, 1, 1, ds));
-            s.addi(scr);
-            y = xs.get(2).reshape(b, 1, ds).matMul(s.reshape(b, (long) nh * hd, ds).transpose(0, 2, 1)).reshape(b, nh, hd);
-        } else { // heads grouped as [B, ng, nh/ng, ...]
-            int hpg = nh / ng;
-            Shape grouped = new Shape(b, ng, hpg, hd, ds);
-            scr.reshape(grouped).muli(xs.get(1).reshape(b, ng, 1, 1, ds));
-            s.addi(scr);
-            y = xs.get(2).reshape(b, ng, 1, ds).matMul(s.reshape(b, ng, (long) hpg * hd, ds).transpose(0, 1, 3, 2))
-                    .reshape(b, nh, hd);
-        }
-        y = y.add(x.mul(d2)).reshape(b, 1, dInner);
+        // s = s * exp(dt*A) + (x*dt) ⊗ B in place, y = C · s + D x: one native call (MambaDecodeKernel)
+        NDArray y = step.mambaKernel.step(st.ssm[layer], dt, a, x, xs.get(1), xs.get(2), d, ng); // [B, 1, d_inner]
         return gatedOut(y, parts.get(0));
     }
 
@@ -316,7 +291,6 @@ final class MambaMixer {
 
     private static final NDIndex CONV_TAIL = new NDIndex(":, 1:, :");
     private static final int[] AXIS1 = {1};
-    private static final NDIndex ALL = new NDIndex("...");
 
     /** torch's softplus (beta 1, threshold 20: x itself above 20), one native op. */
     static NDArray softplus(NDArray x) {
