@@ -13,7 +13,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * The Mamba-2 decode recurrence of one layer in one native call: a parameterless TorchScript module (resource
+ * A Mamba-2 mixer's decode step in one native call: a parameterless TorchScript module (resource
  * {@code mamba_decode.pt}, written by engine/src/test/python/make_decode_kernels.py) run through DJL's PyTorch
  * engine on the step's own arrays.
  *
@@ -21,8 +21,9 @@ import java.io.UncheckedIOException;
  * in-place multiply, a scratch array for the outer product (a broadcast copy and a multiply) and an in-place add,
  * four passes over the fp32 state and two over the scratch; at 32 decode rows an h-350m layer's state is 25 MB, and
  * the update was ~40 % of the decode step. The module runs torch's {@code mul_} and {@code addcmul_} (two passes, no
- * scratch) and the ~20 small calls around them at once. The arithmetic is the spec's (§5, fp32 throughout);
- * {@code MambaDecodeKernelTest} checks it against the same step written as NDArray ops.
+ * scratch), and with them the conv window shift, the conv, softplus and the gated RMSNorm: ~35 DJL calls per layer
+ * and step become one, which a batch-1 step (mostly such calls) feels too. The arithmetic is the spec's (§5, fp32
+ * throughout); {@code MambaDecodeKernelTest} checks it against the same step written as NDArray ops.
  */
 final class MambaDecodeKernel implements AutoCloseable {
     private final PtSymbolBlock module;
@@ -41,23 +42,28 @@ final class MambaDecodeKernel implements AutoCloseable {
     }
 
     /**
-     * One recurrent step of a Mamba layer for B rows.
+     * One decode step of a Mamba mixer for B rows, from in_proj's output to out_proj's input.
      *
-     * @param s [B, nh, hd, ds] fp32, contiguous: updated in place to {@code s·exp(dt·A) + (x·dt) ⊗ B}
-     * @param dt [B, nh] fp32, after softplus and the time-step clamp
+     * @param proj [B, 1, 2·d_inner + 2·ng·ds + nh] fp32: in_proj's output (z | xBC | dt)
+     * @param conv [B, K, conv_dim] fp32, the last K conv inputs (oldest first): shifted in place
+     * @param convW conv1d weight [K, conv_dim]
+     * @param convB conv1d bias [conv_dim]
+     * @param dtBias [nh] fp32
      * @param a A = -exp(A_log): [nh] fp32
-     * @param x [B, nh, hd] fp32 (the conv output's x part)
-     * @param b [B, ng·ds] fp32
-     * @param c [B, ng·ds] fp32
      * @param d D: [nh] fp32
+     * @param s [B, nh, hd, ds] fp32, contiguous: updated in place to {@code s·exp(dt·A) + (x·dt) ⊗ B}
+     * @param eps the gated norm's epsilon
+     * @param dtMin time-step clamp (0 and infinity: none)
      * @param groups ng (head h reads group h / (nh / ng))
-     * @return y = C · s_new + D·x as [B, 1, nh·hd] fp32, attached to {@code s}'s manager
+     * @return the gated RMSNorm of {@code y = C · s + D·x} (without its weight) as [B, 1, d_inner] fp32, attached to
+     *     {@code s}'s manager
      */
-    NDArray step(NDArray s, NDArray dt, NDArray a, NDArray x, NDArray b, NDArray c, NDArray d, int groups) {
+    NDArray mix(NDArray proj, NDArray conv, NDArray convW, NDArray convB, NDArray dtBias, NDArray a, NDArray d, NDArray s,
+            double eps, double dtMin, double dtMax, int groups) {
         if (s.getDataType() != DataType.FLOAT32) throw new IllegalArgumentException("SSM state must be fp32, got " + s.getDataType());
         IValue[] in = {
-            IValue.from((PtNDArray) s), IValue.from((PtNDArray) dt), IValue.from((PtNDArray) a), IValue.from((PtNDArray) x),
-            IValue.from((PtNDArray) b), IValue.from((PtNDArray) c), IValue.from((PtNDArray) d), IValue.from((long) groups)
+            tensor(proj), tensor(conv), tensor(convW), tensor(convB), tensor(dtBias), tensor(a), tensor(d), tensor(s),
+            IValue.from(eps), IValue.from(dtMin), IValue.from(dtMax), IValue.from((long) groups)
         };
         IValue out = null;
         try {
@@ -67,6 +73,10 @@ final class MambaDecodeKernel implements AutoCloseable {
             if (out != null) out.close();
             for (IValue v : in) v.close();
         }
+    }
+
+    private static IValue tensor(NDArray a) {
+        return IValue.from((PtNDArray) a);
     }
 
     @Override

@@ -269,18 +269,11 @@ final class MambaMixer {
      * @return [B, 1, H]
      */
     NDArray decode(NDArray u, ModelState st, DecoderLayer.Step step) {
-        StepScope scope = step.scope;
-        long b = u.getShape().get(0);
-        NDList parts = in.forward(u).split(projSplit, 2); // z, xBC, dt: [B, 1, *]
-        NDArray window = st.conv[layer].get(CONV_TAIL).concat(parts.get(1), 1); // [B, K, C]
-        scope.replace(st.conv, layer, window);
-        NDArray conv = SharedMlp.silu(window.mul(convKC).sum(AXIS1).add(convBias)); // [B, C]
-        NDList xs = conv.split(convSplit, 1); // x [B, d_inner], B, C [B, ng*ds]
-        NDArray x = xs.get(0).reshape(b, nh, hd);
-        NDArray dt = clampDt(softplus(parts.get(2).reshape(b, nh).add(dtBias))); // [B, nh]
-        // s = s * exp(dt*A) + (x*dt) ⊗ B in place, y = C · s + D x: one native call (MambaDecodeKernel)
-        NDArray y = step.mambaKernel.step(st.ssm[layer], dt, a, x, xs.get(1), xs.get(2), d, ng); // [B, 1, d_inner]
-        return gatedOut(y, parts.get(0));
+        // conv window, conv, softplus, s = s * exp(dt*A) + (x*dt) ⊗ B in place, y = C · s + D x and the gated norm:
+        // one native call (MambaDecodeKernel); the conv and SSM arrays are updated in place
+        NDArray g = step.mambaKernel.mix(in.forward(u), st.conv[layer], convKC, convBias, dtBias, a, d, st.ssm[layer],
+                eps, dtMin, dtMax, ng);
+        return out.forward(g);
     }
 
     /** Gated RMSNorm in fp32 (gate before the norm), then out_proj (which carries the norm weight). */
@@ -289,8 +282,6 @@ final class MambaMixer {
         return out.forward(RmsNorm.normalize(g, epsArr));
     }
 
-    private static final NDIndex CONV_TAIL = new NDIndex(":, 1:, :");
-    private static final int[] AXIS1 = {1};
 
     /** torch's softplus (beta 1, threshold 20: x itself above 20), one native op. */
     static NDArray softplus(NDArray x) {

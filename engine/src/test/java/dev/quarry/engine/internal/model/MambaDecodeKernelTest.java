@@ -11,82 +11,94 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The TorchScript decode recurrence against the same step written as NDArray ops (spec §5): s' = s·exp(dt·A) +
- * (x·dt) ⊗ B per head (B of the head's group), y = C · s' + D·x.
+ * The TorchScript mixer decode step against the same step written as NDArray ops, head by head (spec §5): the conv
+ * window takes the new xBC, xBC' = silu(Σ_k window_k · w_k + bias), dt = clamp(softplus(dt_raw + dt_bias)),
+ * s' = s·exp(dt·A) + (x·dt) ⊗ B (B of the head's group), y = C · s' + D·x, out = rmsnorm(y · silu(z)).
  */
 class MambaDecodeKernelTest {
-    private static final int NH = 6, HD = 4, DS = 5;
+    private static final int NH = 6, HD = 4, DS = 5, K = 4;
+    private static final double EPS = 1e-5;
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 3})
-    void matchesTheRecurrenceAndUpdatesAPooledStateInPlace(int groups) {
-        int b = 3;
+    @CsvSource({"1, 0, Infinity", "2, 0, Infinity", "3, 0.05, 0.4"})
+    void matchesTheMixerStepAndUpdatesPooledStatesInPlace(int groups, double dtMin, double dtMax) {
+        int b = 3, dInner = NH * HD, convDim = dInner + 2 * groups * DS;
         try (NDManager m = NDManager.newBaseManager(); MambaDecodeKernel kernel = new MambaDecodeKernel(m)) {
             m.getEngine().setRandomSeed(groups);
-            NDArray storage = m.randomNormal(new Shape(b + 2, NH, HD, DS)); // a pool: the step sees its first b rows
-            NDArray s = storage.get(new NDIndex(":" + b));
-            NDArray before = s.duplicate();
-            NDArray dt = m.randomUniform(0.01f, 1f, new Shape(b, NH));
+            // pools: the step sees views of their first b rows
+            NDArray ssmPool = m.randomNormal(new Shape(b + 2, NH, HD, DS));
+            NDArray convPool = m.randomNormal(new Shape(b + 2, K, convDim));
+            NDArray s = ssmPool.get(new NDIndex(":" + b));
+            NDArray conv = convPool.get(new NDIndex(":" + b));
+            NDArray s0 = s.duplicate();
+            NDArray conv0 = conv.duplicate();
+            NDArray spareS = ssmPool.get(new NDIndex(b + ":")).duplicate();
+            NDArray spareC = convPool.get(new NDIndex(b + ":")).duplicate();
+            NDArray proj = m.randomNormal(new Shape(b, 1, dInner + convDim + NH));
+            NDArray convW = m.randomNormal(new Shape(K, convDim)).mul(0.5f);
+            NDArray convB = m.randomNormal(new Shape(convDim));
+            NDArray dtBias = m.randomNormal(new Shape(NH));
             NDArray a = m.randomUniform(0.1f, 3f, new Shape(NH)).neg();
-            NDArray x = m.randomNormal(new Shape(b, NH, HD));
-            NDArray bb = m.randomNormal(new Shape(b, groups * DS));
-            NDArray c = m.randomNormal(new Shape(b, groups * DS));
             NDArray d = m.randomNormal(new Shape(NH));
-            NDArray spare = storage.get(new NDIndex(b + ":")).duplicate();
 
-            NDArray y = kernel.step(s, dt, a, x, bb, c, d, groups);
+            NDArray out = kernel.mix(proj, conv, convW, convB, dtBias, a, d, s, EPS, dtMin, dtMax, groups);
 
-            // reference, head by head
-            int hpg = NH / groups;
+            NDArray p = proj.reshape(b, dInner + convDim + NH);
+            NDArray z = p.get(new NDIndex(":, :" + dInner));
+            NDArray window = conv0.get(new NDIndex(":, 1:")).concat(p.get(new NDIndex(":, " + dInner + ":" + (dInner + convDim))).reshape(b, 1, convDim), 1);
+            NDArray pre = window.mul(convW).sum(new int[] {1}).add(convB);
+            NDArray xc = pre.mul(pre.getNDArrayInternal().sigmoid());
+            NDArray dt = p.get(new NDIndex(":, " + (dInner + convDim) + ":")).add(dtBias).getNDArrayInternal().softPlus();
+            if (dtMin > 0 || !Double.isInfinite(dtMax)) dt = dt.clip(dtMin, dtMax);
             NDArray da = dt.mul(a).exp(); // [b, NH]
-            NDArray xdt = x.mul(dt.reshape(b, NH, 1));
-            float[] want = new float[b * NH * HD];
-            float[] wantState = new float[b * NH * HD * DS];
+            int hpg = NH / groups;
+            NDArray[] yh = new NDArray[NH];
+            NDArray[] sh = new NDArray[NH];
             for (int h = 0; h < NH; h++) {
                 int g = h / hpg;
-                NDArray bh = bb.get(new NDIndex(":, " + g * DS + ":" + (g + 1) * DS)).reshape(b, 1, DS);
-                NDArray ch = c.get(new NDIndex(":, " + g * DS + ":" + (g + 1) * DS)).reshape(b, DS, 1);
-                NDArray sh = before.get(new NDIndex(":, " + h)) // [b, HD, DS]
-                        .mul(da.get(new NDIndex(":, " + h)).reshape(b, 1, 1))
-                        .add(xdt.get(new NDIndex(":, " + h)).reshape(b, HD, 1).mul(bh));
-                NDArray yh = sh.matMul(ch).reshape(b, HD).add(x.get(new NDIndex(":, " + h)).mul(d.get(h)));
-                float[] yv = yh.toFloatArray();
-                float[] sv = sh.toFloatArray();
-                for (int r = 0; r < b; r++) {
-                    System.arraycopy(yv, r * HD, want, (r * NH + h) * HD, HD);
-                    System.arraycopy(sv, r * HD * DS, wantState, (r * NH + h) * HD * DS, HD * DS);
-                }
+                NDArray x = xc.get(new NDIndex(":, " + h * HD + ":" + (h + 1) * HD)); // [b, HD]
+                NDArray bg = xc.get(new NDIndex(":, " + (dInner + g * DS) + ":" + (dInner + (g + 1) * DS))).reshape(b, 1, DS);
+                NDArray cg = xc.get(new NDIndex(":, " + (dInner + groups * DS + g * DS) + ":" + (dInner + groups * DS + (g + 1) * DS))).reshape(b, DS, 1);
+                NDArray dth = dt.get(new NDIndex(":, " + h)).reshape(b, 1);
+                sh[h] = s0.get(new NDIndex(":, " + h)).mul(da.get(new NDIndex(":, " + h)).reshape(b, 1, 1))
+                        .add(x.mul(dth).reshape(b, HD, 1).mul(bg)); // [b, HD, DS]
+                yh[h] = sh[h].matMul(cg).reshape(b, HD).add(x.mul(d.get(h)));
             }
-            assertEquals(new Shape(b, 1, NH * HD), y.getShape());
-            assertSame(s.getManager(), y.getManager());
-            assertClose(want, y.toFloatArray(), "y");
-            assertClose(wantState, s.toFloatArray(), "state view");
-            assertClose(wantState, storage.get(new NDIndex(":" + b)).toFloatArray(), "pool storage (in place)");
-            assertArrayEquals(spare.toFloatArray(), storage.get(new NDIndex(b + ":")).toFloatArray(), "rows beyond the batch");
+            NDArray y = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(yh), 1); // [b, dInner]
+            NDArray gz = y.mul(z.mul(z.getNDArrayInternal().sigmoid()));
+            NDArray want = gz.div(gz.square().mean(new int[] {-1}, true).add((float) EPS).sqrt());
+            NDArray wantS = ai.djl.ndarray.NDArrays.stack(new ai.djl.ndarray.NDList(sh), 1); // [b, NH, HD, DS]
+
+            assertEquals(new Shape(b, 1, dInner), out.getShape());
+            assertSame(s.getManager(), out.getManager());
+            assertClose(want.toFloatArray(), out.toFloatArray(), "output");
+            assertClose(wantS.toFloatArray(), ssmPool.get(new NDIndex(":" + b)).toFloatArray(), "SSM pool rows (in place)");
+            assertClose(window.toFloatArray(), convPool.get(new NDIndex(":" + b)).toFloatArray(), "conv pool rows (in place)");
+            assertArrayEquals(spareS.toFloatArray(), ssmPool.get(new NDIndex(b + ":")).toFloatArray(), "SSM rows beyond the batch");
+            assertArrayEquals(spareC.toFloatArray(), convPool.get(new NDIndex(b + ":")).toFloatArray(), "conv rows beyond the batch");
         }
     }
 
     @Test
     void refusesAStateItCannotUpdateInPlace() {
         try (NDManager m = NDManager.newBaseManager(); MambaDecodeKernel kernel = new MambaDecodeKernel(m)) {
+            int convDim = NH * HD + 2 * DS;
             NDArray s = m.zeros(new Shape(2, NH, DS, HD)).transpose(0, 1, 3, 2); // [2, NH, HD, DS], not contiguous
-            NDArray dt = m.ones(new Shape(2, NH));
-            NDArray a = m.ones(new Shape(NH)).neg();
-            NDArray x = m.ones(new Shape(2, NH, HD));
-            NDArray bc = m.ones(new Shape(2, DS));
-            NDArray d = m.ones(new Shape(NH));
+            NDArray ones = m.ones(new Shape(NH));
             // torch's view() fails rather than updating a copy
-            assertThrows(RuntimeException.class, () -> kernel.step(s, dt, a, x, bc, bc, d, 1));
+            assertThrows(RuntimeException.class, () -> kernel.mix(m.ones(new Shape(2, 1, NH * HD + convDim + NH)),
+                    m.zeros(new Shape(2, K, convDim)), m.ones(new Shape(K, convDim)), m.zeros(new Shape(convDim)), ones,
+                    ones.neg(), ones, s, EPS, 0, Double.POSITIVE_INFINITY, 1));
         }
     }
 
     private static void assertClose(float[] want, float[] got, String what) {
         assertEquals(want.length, got.length, what);
         for (int i = 0; i < want.length; i++) {
-            float tol = 1e-5f * Math.max(1f, Math.abs(want[i]));
+            float tol = 2e-5f * Math.max(1f, Math.abs(want[i]));
             if (Math.abs(want[i] - got[i]) > tol) {
                 throw new AssertionError(what + "[" + i + "]: want " + want[i] + ", got " + got[i]);
             }
