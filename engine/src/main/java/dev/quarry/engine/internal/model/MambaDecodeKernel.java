@@ -3,14 +3,6 @@ package dev.quarry.engine.internal.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
  * A Mamba-2 mixer's decode step in one native call: a parameterless TorchScript module (resource
@@ -26,19 +18,11 @@ import java.io.UncheckedIOException;
  * throughout); {@code MambaDecodeKernelTest} checks it against the same step written as NDArray ops.
  */
 final class MambaDecodeKernel implements AutoCloseable {
-    private final PtSymbolBlock module;
+    private final ScriptModule module;
 
     /** Loads the module into {@code modelManager} (PyTorch engine only). */
     MambaDecodeKernel(NDManager modelManager) {
-        if (!(modelManager instanceof PtNDManager pt)) {
-            throw new IllegalStateException("the Mamba decode kernel needs the PyTorch engine, got " + modelManager.getEngine().getEngineName());
-        }
-        try (InputStream in = MambaDecodeKernel.class.getResourceAsStream("mamba_decode.pt")) {
-            if (in == null) throw new IllegalStateException("resource mamba_decode.pt is missing from the engine jar");
-            module = JniUtils.loadModule(pt, in, true, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot load the Mamba decode module", e);
-        }
+        module = new ScriptModule(modelManager, "mamba_decode.pt");
     }
 
     /**
@@ -61,22 +45,7 @@ final class MambaDecodeKernel implements AutoCloseable {
     NDArray mix(NDArray proj, NDArray conv, NDArray convW, NDArray convB, NDArray dtBias, NDArray a, NDArray d, NDArray s,
             double eps, double dtMin, double dtMax, int groups) {
         if (s.getDataType() != DataType.FLOAT32) throw new IllegalArgumentException("SSM state must be fp32, got " + s.getDataType());
-        IValue[] in = {
-            tensor(proj), tensor(conv), tensor(convW), tensor(convB), tensor(dtBias), tensor(a), tensor(d), tensor(s),
-            IValue.from(eps), IValue.from(dtMin), IValue.from(dtMax), IValue.from((long) groups)
-        };
-        IValue out = null;
-        try {
-            out = module.forward(in);
-            return out.toTensor((PtNDManager) s.getManager());
-        } finally {
-            if (out != null) out.close();
-            for (IValue v : in) v.close();
-        }
-    }
-
-    private static IValue tensor(NDArray a) {
-        return IValue.from((PtNDArray) a);
+        return module.call(s.getManager(), proj, conv, convW, convB, dtBias, a, d, s, eps, dtMin, dtMax, groups)[0];
     }
 
     @Override
