@@ -85,7 +85,7 @@ final class DecoderLayer {
         NDArray mask3;
         NDArray convIdx;
         Attention.StepContext attn;
-        /** Decode: the Mamba recurrence kernel. */
+        /** Decode: the Mamba mixer's step (null without Mamba layers). */
         MambaDecodeKernel mambaKernel;
         /** Fork scoring: forks per state row (rows of h are grouped by state row); 0 otherwise. */
         int forks;

@@ -37,7 +37,7 @@ public final class GraniteModel implements AutoCloseable {
     private final DecoderLayer[] layers;
     /** RoPE inverse frequencies: [hd/2] fp32, or null. */
     private final NDArray invFreq;
-    /** The Mamba decode recurrence (one native call per layer and step); null without Mamba layers. */
+    /** A Mamba mixer's decode step in one native call; null without Mamba layers. */
     private final MambaDecodeKernel mambaKernel;
     /**
      * Decode steps since the last CPU prefill of at least {@link NativeMemoryAdvice#trimAfterTokens()} tokens, or -1
@@ -73,7 +73,7 @@ public final class GraniteModel implements AutoCloseable {
                 lm = Linear.of(w.get(manager, "lm_head.weight", false), null, 1f, bf);
             }
             finalNorm = new RmsNorm(w.get(manager, "model.norm.weight", false), c.rmsNormEps);
-            mambaKernel = c.mambaLayerCount() > 0 ? new MambaDecodeKernel(manager) : null;
+            mambaKernel = c.mambaLayerCount() > 0 ? new MambaDecodeKernel(manager) : null; // closed in close()
             layers = new DecoderLayer[c.numHiddenLayers];
             NDArray eps = manager.create((float) c.rmsNormEps);
             for (int i = 0; i < layers.length; i++) layers[i] = new DecoderLayer(c, i, manager, w, dtype, bf, eps);
@@ -88,9 +88,7 @@ public final class GraniteModel implements AutoCloseable {
             manager.close();
             throw e;
         }
-        boolean mamba = false;
-        for (int i = 0; i < c.numHiddenLayers; i++) mamba |= c.layerType(i) == GraniteConfig.LayerType.MAMBA;
-        hasMamba = mamba;
+        hasMamba = c.mambaLayerCount() > 0;
         embMul = (float) c.embeddingMultiplier;
         logitsScaling = (float) c.logitsScaling;
     }

@@ -48,8 +48,6 @@ final class MambaMixer {
     private final NDArray a3;
     /** out_proj^T · diag(gated-norm weight) · residual_multiplier: [d_inner, H] contiguous (from [H, d_inner]). */
     private final Linear out;
-    /** Split points of in_proj's output (z | xBC | dt) and of the conv output (x | B | C). */
-    private final long[] projSplit, convSplit;
     /** eps as an fp32 scalar array. */
     private final NDArray epsArr;
 
@@ -89,8 +87,6 @@ final class MambaMixer {
         out = Linear.of(w.get(m, p + "out_proj.weight", false), normWeight, outScale, bf);
         normWeight.close();
         epsArr = m.create(eps);
-        projSplit = new long[] {dInner, dInner + convDim};
-        convSplit = new long[] {dInner, dInner + (long) ng * ds};
         if (c.mambaProjBias) {
             throw new IllegalArgumentException("mamba_proj_bias=true is not supported");
         }
@@ -263,7 +259,7 @@ final class MambaMixer {
     }
 
     /**
-     * One recurrent step.
+     * One recurrent step (the conv and SSM arrays of {@code st} are updated in place).
      *
      * @param u [B, 1, H]
      * @return [B, 1, H]
@@ -281,7 +277,6 @@ final class MambaMixer {
         NDArray g = y.mul(SharedMlp.silu(z.toType(DataType.FLOAT32, false)));
         return out.forward(RmsNorm.normalize(g, epsArr));
     }
-
 
     /** torch's softplus (beta 1, threshold 20: x itself above 20), one native op. */
     static NDArray softplus(NDArray x) {

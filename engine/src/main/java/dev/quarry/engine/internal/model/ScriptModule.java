@@ -34,8 +34,8 @@ final class ScriptModule implements AutoCloseable {
     }
 
     /**
-     * Runs {@code forward} on {@code args} (NDArray, Double, Integer or Boolean); its tensor results (one, or a tuple)
-     * are attached to {@code out}.
+     * Runs {@code forward} on {@code args} (NDArray, Double, Integer or Boolean); its tensor result (one tensor, or a list of
+     * them; not a tuple) is attached to {@code out}.
      */
     NDArray[] call(NDManager out, Object... args) {
         IValue[] in = new IValue[args.length];
