@@ -1,17 +1,10 @@
 package dev.quarry.engine.internal.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -47,21 +40,9 @@ final class Bf16 {
     private final Map<Shape, NDArray> scratch = new HashMap<>();
 
     Bf16(NDManager modelManager) {
-        if (!(modelManager instanceof PtNDManager pt)) {
-            throw new IllegalStateException("bf16 needs the PyTorch engine, got " + modelManager.getEngine().getEngineName());
-        }
-        try (InputStream in = Bf16.class.getResourceAsStream("bf16seed.pt")) {
-            if (in == null) throw new IllegalStateException("resource bf16seed.pt is missing from the engine jar");
-            PtSymbolBlock block = JniUtils.loadModule(pt, in, true, false);
-            try {
-                NDList params = JniUtils.moduleGetParams(block, pt);
-                seed = params.get(0);
-                seed.attach(modelManager);
-            } finally {
-                block.close();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot load the bf16 seed module", e);
+        try (ScriptModule module = new ScriptModule(modelManager, "bf16seed.pt")) {
+            seed = module.parameters().get(0);
+            seed.attach(modelManager);
         }
         if (seed.getShape().size() != 1) throw new IllegalStateException("bf16 seed has shape " + seed.getShape());
     }

@@ -21,8 +21,8 @@ import java.util.List;
  * <p>A <em>pooled</em> state ({@link #pool}) is a set of reusable slots: storage arrays with a row
  * capacity, of which the first {@link #batchSize()} rows are active. The arrays the model reads and
  * writes ({@link #conv}, {@link #ssm}, {@link #keys}, {@link #values}, {@link #keyMask}) are then views of
- * those rows, so in-place updates (SSM {@code muli/addi}, K/V and mask {@code set}) land in the slots; a
- * state array the model replaces during a step (the conv window, a prefilled SSM state) is copied into
+ * those rows, so in-place updates (a Mamba decode step's conv window and SSM state, K/V and mask {@code set}) land
+ * in the slots; a state array the model replaces during a step (a prefilled conv or SSM state) is copied into
  * its slot when the step's layer ends ({@link #commitLayer}). Rows join by {@link #appendRows} (copied into
  * the next free slots) and leave by {@link #removeRow} (the last row moves into the hole): only the
  * rows that change membership move, and no state array is reallocated per step.

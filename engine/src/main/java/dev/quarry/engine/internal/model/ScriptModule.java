@@ -1,6 +1,7 @@
 package dev.quarry.engine.internal.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
@@ -12,18 +13,20 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * A parameterless TorchScript module shipped as a resource of this package (written by
- * engine/src/test/python/make_decode_kernels.py), called through DJL's PyTorch engine with NDArrays and scalars.
- * It runs on whatever device its tensor arguments are on.
+ * A TorchScript module shipped as a resource of this package (written by a script in engine/src/test/python),
+ * loaded through DJL's PyTorch engine: called with NDArrays and scalars ({@code mamba_decode.pt}, which runs on
+ * whatever device its tensor arguments are on), or read for its parameters ({@code bf16seed.pt}).
  */
 final class ScriptModule implements AutoCloseable {
     private final PtSymbolBlock module;
+    private final PtNDManager manager;
     private final String name;
 
     ScriptModule(NDManager manager, String resource) {
         if (!(manager instanceof PtNDManager pt)) {
             throw new IllegalStateException(resource + " needs the PyTorch engine, got " + manager.getEngine().getEngineName());
         }
+        this.manager = pt;
         this.name = resource;
         try (InputStream in = ScriptModule.class.getResourceAsStream(resource)) {
             if (in == null) throw new IllegalStateException("resource " + resource + " is missing from the engine jar");
@@ -49,6 +52,11 @@ final class ScriptModule implements AutoCloseable {
             if (res != null) res.close();
             for (IValue v : in) if (v != null) v.close();
         }
+    }
+
+    /** The module's parameters, attached to the manager it was loaded with. */
+    NDList parameters() {
+        return JniUtils.moduleGetParams(module, manager);
     }
 
     private IValue value(Object a) {
