@@ -45,7 +45,7 @@ final class MambaDecodeKernel implements AutoCloseable {
     NDArray mix(NDArray proj, NDArray conv, NDArray convW, NDArray convB, NDArray dtBias, NDArray a, NDArray d, NDArray s,
             double eps, double dtMin, double dtMax, int groups) {
         if (s.getDataType() != DataType.FLOAT32) throw new IllegalArgumentException("SSM state must be fp32, got " + s.getDataType());
-        return module.call(s.getManager(), proj, conv, convW, convB, dtBias, a, d, s, eps, dtMin, dtMax, groups)[0];
+        return module.call(s.getManager(), proj, conv, convW, convB, dtBias, a, d, s, eps, dtMin, dtMax, groups);
     }
 
     @Override

@@ -36,18 +36,15 @@ final class ScriptModule implements AutoCloseable {
         }
     }
 
-    /**
-     * Runs {@code forward} on {@code args} (NDArray, Double, Integer or Boolean); its tensor result (one tensor, or a list of
-     * them; not a tuple) is attached to {@code out}.
-     */
-    NDArray[] call(NDManager out, Object... args) {
+    /** Runs {@code forward} on {@code args} (NDArray, Double or Integer); its tensor result is attached to {@code out}. */
+    NDArray call(NDManager out, Object... args) {
         IValue[] in = new IValue[args.length];
         IValue res = null;
         try {
             for (int i = 0; i < args.length; i++) in[i] = value(args[i]);
             res = module.forward(in);
-            if (res.isTensor()) return new NDArray[] {res.toTensor((PtNDManager) out)};
-            return res.toTensorArray((PtNDManager) out);
+            if (!res.isTensor()) throw new IllegalStateException(name + " returned " + res.getType() + ", not a tensor");
+            return res.toTensor((PtNDManager) out);
         } finally {
             if (res != null) res.close();
             for (IValue v : in) if (v != null) v.close();
@@ -63,7 +60,6 @@ final class ScriptModule implements AutoCloseable {
         if (a instanceof NDArray nd) return IValue.from((PtNDArray) nd);
         if (a instanceof Double x) return IValue.from(x);
         if (a instanceof Integer x) return IValue.from((long) x);
-        if (a instanceof Boolean x) return IValue.from(x);
         throw new IllegalArgumentException(name + ": unsupported argument " + a);
     }
 
