@@ -37,7 +37,8 @@ final class MambaDecodeKernel implements AutoCloseable {
      * @param d D: [nh] fp32
      * @param s [B, nh, hd, ds] fp32, contiguous: updated in place to {@code s·exp(dt·A) + (x·dt) ⊗ B}
      * @param eps the gated norm's epsilon
-     * @param dtMin time-step clamp (0 and infinity: none)
+     * @param dtMin lower time-step clamp (with {@code dtMax}: 0 and infinity mean none)
+     * @param dtMax upper time-step clamp
      * @param groups ng (head h reads group h / (nh / ng))
      * @return the gated RMSNorm of {@code y = C · s + D·x} (without its weight) as [B, 1, d_inner] fp32, attached to
      *     {@code s}'s manager
