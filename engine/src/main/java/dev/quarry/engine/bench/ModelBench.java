@@ -35,17 +35,18 @@ public final class ModelBench {
     /** Results. Rates in tokens/s, sizes in bytes, times in seconds. */
     public record Result(double loadSeconds, long weightBytes, long rssBeforeLoad, long rssAfterLoad, long rssPeak,
             double prefillTokensPerSecond, double decodeTokensPerSecond, double decodeMedianTokensPerSecond,
-            double bandwidthBytesPerSecond, double decodeBoundTokensPerSecond) {
+            double bandwidthBytesPerSecond, double decodeBoundTokensPerSecond, double minorFaultsPerDecodeStep) {
         public double decodeFractionOfBound() { return decodeTokensPerSecond / decodeBoundTokensPerSecond; }
 
         public String table() {
             return String.format(Locale.ROOT,
                     "load_s=%.2f weights_MB=%.1f rss_after_load_MB=%.1f rss_peak_MB=%.1f (rss_before %.1f)%n"
                             + "prefill_tok_s=%.1f decode_tok_s=%.2f decode_median_step_tok_s=%.2f read_bandwidth_GB_s=%.2f "
-                            + "decode_bound_tok_s=%.2f fraction=%.2f fraction_median=%.2f",
+                            + "decode_bound_tok_s=%.2f fraction=%.2f fraction_median=%.2f minor_faults_per_step=%.0f",
                     loadSeconds, weightBytes / 1e6, rssAfterLoad / 1e6, rssPeak / 1e6, rssBeforeLoad / 1e6,
                     prefillTokensPerSecond, decodeTokensPerSecond, decodeMedianTokensPerSecond, bandwidthBytesPerSecond / 1e9,
-                    decodeBoundTokensPerSecond, decodeFractionOfBound(), decodeMedianTokensPerSecond / decodeBoundTokensPerSecond);
+                    decodeBoundTokensPerSecond, decodeFractionOfBound(), decodeMedianTokensPerSecond / decodeBoundTokensPerSecond,
+                    minorFaultsPerDecodeStep);
         }
     }
 
@@ -65,7 +66,7 @@ public final class ModelBench {
             Random rnd = new Random(1);
             int[] prompt = new int[promptTokens];
             for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(Math.min(v, 50000));
-            double prefill, decode, median;
+            double prefill, decode, median, faults;
             try (ModelState st = model.emptyState(1)) {
                 try (NDManager step = root.newSubManager()) { // warm-up
                     model.prefill(step, new int[][] {java.util.Arrays.copyOf(prompt, 16)}, st);
@@ -81,6 +82,7 @@ public final class ModelBench {
                 for (int i = 0; i < WARMUP_DECODE_STEPS; i++) next = step(model, root, st, next);
                 // the median step time is reported too: on a shared machine it is less sensitive to other load
                 long[] steps = new long[decodeTokens];
+                long f0 = minorFaults();
                 long b = System.nanoTime();
                 for (int i = 0; i < decodeTokens; i++) {
                     long s = System.nanoTime();
@@ -88,12 +90,13 @@ public final class ModelBench {
                     steps[i] = System.nanoTime() - s;
                 }
                 decode = decodeTokens / ((System.nanoTime() - b) / 1e9);
+                faults = (minorFaults() - f0) / (double) decodeTokens;
                 java.util.Arrays.sort(steps);
                 median = 1e9 / steps[steps.length / 2];
             }
             long rssPeak = Math.max(rss1, rss());
             double bw = Math.max(bwBefore, bandwidth());
-            return new Result(load, weightBytes, rss0, rss1, rssPeak, prefill, decode, median, bw, bw / weightBytes);
+            return new Result(load, weightBytes, rss0, rss1, rssPeak, prefill, decode, median, bw, bw / weightBytes, faults);
         }
     }
 
@@ -121,6 +124,22 @@ public final class ModelBench {
                 best = Math.max(best, BANDWIDTH_BYTES / ((System.nanoTime() - t) / 1e9));
             }
             return best;
+        }
+    }
+
+    /**
+     * Minor page faults of this process so far (Linux; 0 elsewhere). A decode step that still faults is not in its
+     * steady state: with the JVM's default initial heap (1/64 of RAM) each batch-1 h-350m step first-touches ~240
+     * pages of a growing young generation for its first ~200 steps (~16 us each on the benchmark VM), with the
+     * launcher's {@code -Xms64m} ~18 (docs/benchmarks.md).
+     */
+    public static long minorFaults() {
+        try {
+            String st = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = st.substring(st.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[7]); // minflt: the 10th field, the 8th after the command name
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 
