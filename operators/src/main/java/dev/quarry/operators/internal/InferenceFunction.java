@@ -128,6 +128,16 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     @Override
     public void close() throws Exception {
+        // Records still in flight here belong to a cancelled, failed or stopped attempt: they are in the checkpoint
+        // and the restored attempt submits them again. Withdraw their requests from the engine, which other subtasks
+        // and jobs may share and keep open, so that they stop holding its batch slots. Claimed first: nothing is
+        // emitted or counted for them.
+        if (pending != null) {
+            for (Pending<IN, OUT> p : pending.values()) {
+                if (p.done.compareAndSet(false, true) && p.future != null) p.future.cancel(false);
+            }
+            pending.clear();
+        }
         if (lease != null) {
             lease.close();
             lease = null;
