@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +41,9 @@ public final class EngineRegistry {
 
     /**
      * The engine for {@code options}, opened with {@code factory} if no subtask holds it. Blocks while the
-     * model loads. Close the lease (once) when done with the engine.
+     * model loads; a caller waiting for another caller's load can be interrupted (it then holds nothing, and
+     * gets an {@link IllegalStateException} with its interrupt status set). Close the lease (once) when done with
+     * the engine.
      *
      * @throws RuntimeException whatever the factory threw when loading failed (the next acquire tries again)
      */
@@ -73,12 +76,18 @@ public final class EngineRegistry {
             }
         }
         try {
-            return new Lease(key, e, e.engine.join());
-        } catch (CompletionException ex) {
+            // interruptible: a subtask cancelled while another one loads the model must not wait out the load
+            // (Flink's task cancellation watchdog would kill the TaskManager after a long one)
+            return new Lease(key, e, e.engine.get());
+        } catch (InterruptedException ex) {
+            release(key, e);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the engine for " + key + " to load", ex);
+        } catch (ExecutionException ex) {
             Throwable c = ex.getCause();
             if (c instanceof RuntimeException re) throw re;
             if (c instanceof Error err) throw err;
-            throw ex;
+            throw new CompletionException(c);
         }
     }
 

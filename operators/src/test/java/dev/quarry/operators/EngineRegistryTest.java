@@ -100,4 +100,48 @@ class EngineRegistryTest {
         }
         assertEquals(0, EngineRegistry.size());
     }
+
+    @Test
+    void aSubtaskWaitingForAnotherOnesLoadCanBeCancelled() throws Exception {
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch finishLoad = new CountDownLatch(1);
+        EngineFactory slow = o -> {
+            loading.countDown();
+            try {
+                finishLoad.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return FakeEngine.factory(0).open(o);
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<EngineRegistry.Lease> loader = pool.submit(() -> EngineRegistry.acquire(A, slow));
+            loading.await();
+            Thread[] waiter = new Thread[1];
+            Future<Throwable> waited = pool.submit(() -> {
+                waiter[0] = Thread.currentThread();
+                try {
+                    EngineRegistry.acquire(A, slow).close();
+                    return null;
+                } catch (IllegalStateException e) {
+                    return Thread.currentThread().isInterrupted() ? e : new AssertionError("interrupt status lost", e);
+                }
+            });
+            while (EngineRegistry.refCount(A.registryKey()) < 2) Thread.onSpinWait(); // the waiter holds a reference
+            waiter[0].interrupt(); // Flink cancels the waiting subtask
+            Throwable t = waited.get();
+            assertTrue(t instanceof IllegalStateException && t.getMessage().contains("interrupted"), String.valueOf(t));
+            assertEquals(1, EngineRegistry.refCount(A.registryKey()), "the cancelled waiter holds nothing");
+
+            finishLoad.countDown();
+            EngineRegistry.Lease l = loader.get();
+            l.close();
+            assertEquals(0, EngineRegistry.refCount(A.registryKey()));
+            assertEquals(1, FakeEngine.CLOSES.get(), "the engine is closed once its loader released it");
+        } finally {
+            finishLoad.countDown();
+            pool.shutdownNow();
+        }
+    }
 }
