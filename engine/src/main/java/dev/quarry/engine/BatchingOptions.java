@@ -63,6 +63,15 @@ public final class BatchingOptions {
     public boolean truncateInput() { return truncateInput; }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof BatchingOptions b && b.toString().equals(toString());
+    }
+
+    @Override
+    public int hashCode() { return toString().hashCode(); }
+
+    /** Every field by name; equal options print equally (the engine registry keys on it). */
+    @Override
     public String toString() {
         return "BatchingOptions{maxPrefillTokens=" + maxPrefillTokens + ", maxActiveSequences=" + maxActiveSequences
                 + ", stateBudgetBytes=" + stateBudgetBytes + ", maxSequenceLength=" + maxSequenceLength

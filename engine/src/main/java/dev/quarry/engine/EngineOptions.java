@@ -34,9 +34,18 @@ public final class EngineOptions {
     public String dtype() { return dtype; }
     public BatchingOptions batching() { return batching; }
 
-    /** The identity of an engine in a per-JVM registry: same key, same engine. */
-    public String registryKey() {
+    /** The weights this engine holds: model directory, device and dtype (several engines may share it). */
+    public String weightsKey() {
         return modelDir.toAbsolutePath().normalize() + "|" + device + "|" + dtype;
+    }
+
+    /**
+     * The identity of an engine in a per-JVM registry: same key, same engine. It includes the batching
+     * options, because some of them change results (maximum sequence length, input truncation, request
+     * timeout, queue-full policy): two jobs that share an engine must have asked for the same ones.
+     */
+    public String registryKey() {
+        return weightsKey() + "|" + batching;
     }
 
     @Override

@@ -12,10 +12,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One engine per {@link EngineOptions#registryKey()} (model directory, device, dtype) per JVM, shared by
+ * One engine per {@link EngineOptions#registryKey()} (model directory, device, dtype, batching options) per JVM, shared by
  * every subtask that asks for it and reference-counted: loaded by the first {@link #acquire}, closed when
  * the last {@link Lease} is closed, loaded again by a later acquire. Thread-safe; concurrent first acquires
  * of one key load the model once (the others wait for it), and loading one key never blocks another key.
+ * Subtasks that ask for the same model with different batching options get separate engines (their options
+ * can change results: sequence length, truncation, timeouts), i.e. a second copy of the weights; the
+ * registry logs a warning when that happens, since it doubles the memory the model takes.
  *
  * <h2>Where this class must live in a cluster</h2>
  * The registry is a static of this class, so "one per JVM" means "one per class loader that loaded this
@@ -55,6 +58,15 @@ public final class EngineRegistry {
             e = ENGINES.get(key);
             load = e == null;
             if (load) {
+                String weights = options.weightsKey() + "|";
+                for (String other : ENGINES.keySet()) {
+                    if (other.startsWith(weights)) {
+                        LOG.warn("Quarry engine registry: loading a second copy of {} because the batching options differ"
+                                + " from those of an engine already loaded in this JVM: {} vs {}; give the jobs the same"
+                                + " batching options to share one engine", options.weightsKey(), options.batching(),
+                                other.substring(weights.length()));
+                    }
+                }
                 e = new Entry();
                 ENGINES.put(key, e);
             }

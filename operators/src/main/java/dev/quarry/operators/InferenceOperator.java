@@ -138,7 +138,7 @@ public final class InferenceOperator<IN, OUT> {
 
         /** Required: builds the task on each subtask (see {@link TaskSupplier} for why it is a supplier). */
         public Builder<IN, OUT> task(TaskSupplier v) { this.task = v; return this; }
-        /** Required: model directory, device, dtype and batching budget. Subtasks with equal {@link EngineOptions#registryKey()} share one engine. */
+        /** Required: model directory, device, dtype and batching budget. Subtasks with equal {@link EngineOptions#registryKey()} (same model, device, dtype and batching options) share one engine. */
         public Builder<IN, OUT> engineOptions(EngineOptions v) { this.engineOptions = v; return this; }
         /** How engines are opened; default {@link EngineFactory#real()}. */
         public Builder<IN, OUT> engineFactory(EngineFactory v) { this.engineFactory = v; return this; }

@@ -31,6 +31,23 @@ class EngineRegistryTest {
     }
 
     @Test
+    void differentBatchingOptionsGetTheirOwnEngine() {
+        EngineFactory f = FakeEngine.factory(0);
+        EngineOptions truncating = EngineOptions.builder().modelDir(Path.of("/models/a"))
+                .batching(dev.quarry.engine.BatchingOptions.builder().truncateInput(true).build()).build();
+        EngineOptions sameAsA = EngineOptions.builder().modelDir(Path.of("/models/a/../a"))
+                .batching(dev.quarry.engine.BatchingOptions.builder().build()).build();
+        try (EngineRegistry.Lease a = EngineRegistry.acquire(A, f);
+                EngineRegistry.Lease t = EngineRegistry.acquire(truncating, f);
+                EngineRegistry.Lease s = EngineRegistry.acquire(sameAsA, f)) {
+            assertNotSame(a.engine(), t.engine(), "a job asking for truncation must not get an engine that fails long inputs");
+            assertSame(a.engine(), s.engine(), "equal options (and the same directory) share one engine");
+            assertEquals(2, FakeEngine.OPENS.get());
+        }
+        assertEquals(0, EngineRegistry.size());
+    }
+
+    @Test
     void sharedAndRefCountedAndReopened() {
         EngineFactory f = FakeEngine.factory(0);
         EngineRegistry.Lease l1 = EngineRegistry.acquire(A, f);
