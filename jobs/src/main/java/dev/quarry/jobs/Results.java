@@ -5,6 +5,7 @@ import dev.quarry.connectors.Json;
 import dev.quarry.connectors.ResultRecord;
 import dev.quarry.engine.ModelInfo;
 import dev.quarry.engine.task.TaskResult;
+import dev.quarry.operators.InvalidRecordException;
 import dev.quarry.operators.Lineage;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,8 +14,14 @@ import java.util.Map;
 public final class Results {
     private Results() {}
 
-    /** The engine-side input for a record: id, text, passthrough values (as plain strings) and a per-record seed. */
-    public static dev.quarry.engine.task.TaskInput taskInput(InputRecord in) {
+    /**
+     * The engine-side input for a record: id, text, passthrough values (as plain strings) and a per-record seed.
+     *
+     * @throws InvalidRecordException for a record its source found invalid (it becomes an {@code invalid_record}
+     *     result with the source's reason, inside the inference operator, so it counts toward the error-rate bound)
+     */
+    public static dev.quarry.engine.task.TaskInput taskInput(InputRecord in) throws InvalidRecordException {
+        if (!in.isValid()) throw new InvalidRecordException(in.id, in.invalidReason);
         Map<String, String> fields = new LinkedHashMap<>();
         if (in.passthrough != null) {
             in.passthrough.forEach((k, v) -> {
@@ -34,7 +41,7 @@ public final class Results {
 
     /** The result row of a record, with the operator's lineage (model name, weights hash, decoding). */
     public static ResultRecord from(InputRecord in, TaskResult tr, Lineage lineage) {
-        ResultRecord r = from(in, tr, null, lineage.decoding());
+        ResultRecord r = in.isValid() ? from(in, tr, null, lineage.decoding()) : ResultRecord.invalid(in, tr.task());
         r.model = lineage.modelName();
         r.modelHash = lineage.weightsHash();
         return r;

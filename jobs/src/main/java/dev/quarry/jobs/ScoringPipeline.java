@@ -7,9 +7,10 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 
 /**
- * The shared middle of every job: invalid records become {@code invalid_record} results, valid ones
- * go through the inference operator ({@link InferenceOperator}), and both come out as one stream of
- * {@link ResultRecord}s (one per input record).
+ * The shared middle of every job: every record goes through the inference operator ({@link InferenceOperator});
+ * records a source found invalid become {@code invalid_record} results there (with the source's reason and the
+ * raw bytes, see {@link Results#taskInput}), so they count toward the error-rate bound like every other error.
+ * One {@link ResultRecord} comes out per input record.
  */
 public final class ScoringPipeline {
     public static final String OPERATOR_NAME = "granite-inference";
@@ -17,11 +18,7 @@ public final class ScoringPipeline {
     private ScoringPipeline() {}
 
     public static DataStream<ResultRecord> score(DataStream<InputRecord> input, ScoringSpec spec, EngineFactory engines) {
-        String task = spec.task().wireName();
-        DataStream<ResultRecord> invalid = input.filter(r -> !r.isValid()).name("invalid-records")
-                .map(r -> ResultRecord.invalid(r, task)).returns(TypeInformation.of(ResultRecord.class)).name("to-dead-letter");
-        DataStream<InputRecord> valid = input.filter(InputRecord::isValid).name("valid-records");
-        DataStream<ResultRecord> scored = InferenceOperator.<InputRecord, ResultRecord>builder()
+        return InferenceOperator.<InputRecord, ResultRecord>builder()
                 .task(() -> TaskFactory.build(spec))
                 .engineOptions(spec.engineOptions())
                 .engineFactory(engines)
@@ -35,7 +32,6 @@ public final class ScoringPipeline {
                 .name(OPERATOR_NAME)
                 .uid(OPERATOR_NAME)
                 .build()
-                .apply(valid);
-        return scored.union(invalid);
+                .apply(input);
     }
 }

@@ -66,4 +66,20 @@ class ErrorRateBoundJobITCase {
         String m = cause.get().getMessage();
         assertTrue(m.contains("more than the allowed 0") && m.contains("Last error: empty_input: record d5") && m.contains("text is empty"), m);
     }
+
+    @Test
+    void recordsTheSourceFoundInvalidCountTowardTheBound(@TempDir Path tmp) throws Exception {
+        // d5 has no text (a null body): the Parquet source marks it invalid before the engine sees it
+        Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 200, i -> i == 5 ? null : "review number " + i);
+        Files.writeString(tmp.resolve("config.json"), "{}");
+        ScoringSpec spec = parse(tmp, "--max-errors", "0").spec();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec).parallelism(1)
+                .restartAttempts(0).build();
+        Exception e = assertThrows(Exception.class, () -> BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false));
+        Optional<ErrorRateExceededException> cause = ExceptionUtils.findThrowable(e, ErrorRateExceededException.class);
+        assertTrue(cause.isPresent(), "failed for another reason: " + ExceptionUtils.stringifyException(e));
+        String m = cause.get().getMessage();
+        assertTrue(m.contains("Last error: invalid_record") && m.contains("d5"), m);
+    }
 }

@@ -6,7 +6,8 @@ import java.io.Serializable;
 /**
  * Turns an input record into the engine's {@link TaskInput} (id, text, template fields, seed).
  * An exception (or a {@code null} return) does not fail the job: that record becomes a result with
- * error kind {@code invalid_record} whose message names the record.
+ * error kind {@code invalid_record} whose message names the record. Throw {@link InvalidRecordException} for a
+ * record a source already marked invalid: its message and id are kept as they are.
  */
 @FunctionalInterface
 public interface InputMapper<IN> extends Serializable {

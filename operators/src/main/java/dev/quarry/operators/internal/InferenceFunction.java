@@ -13,6 +13,7 @@ import dev.quarry.operators.EngineRegistry;
 import dev.quarry.operators.ErrorRateBound;
 import dev.quarry.operators.ErrorRateExceededException;
 import dev.quarry.operators.InputMapper;
+import dev.quarry.operators.InvalidRecordException;
 import dev.quarry.operators.Lineage;
 import dev.quarry.operators.ResultMapper;
 import dev.quarry.operators.TaskSupplier;
@@ -154,6 +155,10 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         try {
             input = inputMapper.map(in);
             if (input == null) throw new IllegalArgumentException("the input mapper returned null");
+        } catch (InvalidRecordException e) {
+            p.id = e.recordId() != null ? e.recordId() : UNKNOWN_ID;
+            finish(p, TaskResult.failed(p.id, taskName, new EngineError(ErrorKind.INVALID_RECORD, e.getMessage()), elapsed(p)));
+            return;
         } catch (Exception e) {
             finish(p, TaskResult.failed(UNKNOWN_ID, taskName, new EngineError(ErrorKind.INVALID_RECORD,
                     "record " + render(in) + " cannot be mapped to a task input: " + e), elapsed(p)));
