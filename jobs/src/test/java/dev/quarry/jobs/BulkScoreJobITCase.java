@@ -73,8 +73,8 @@ class BulkScoreJobITCase {
         assertTrue(FakeEngine.SUBMITTED.get() > 1700 && FakeEngine.crashAt.get() == 0, "the crash was injected");
         assertEquals(n, s.inputRows());
         assertEquals(n, s.rows(), "output rows = input rows");
-        Set<String> ids = new HashSet<>(s.results().ids());
-        ids.addAll(s.errors().ids());
+        Set<String> ids = new HashSet<>(ResultFiles.ids(new org.apache.flink.core.fs.Path(s.output())));
+        ids.addAll(ResultFiles.ids(new org.apache.flink.core.fs.Path(s.errorsOutput())));
         assertEquals(n, ids.size(), "each id exactly once");
         Map<String, Long> errs = s.errors().errorsByKind();
         long empties = 0, longs = 0, nulls = 0;

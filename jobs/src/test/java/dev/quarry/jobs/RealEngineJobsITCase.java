@@ -63,7 +63,7 @@ class RealEngineJobsITCase {
                     .checkpointInterval(Duration.ofMillis(500)).build();
             BulkScoreRunner.Summary s = BulkScoreRunner.run(o, EngineFactory.real(), System.err, false);
             assertEquals(24, s.results().rows(), s.render());
-            assertEquals(24, new HashSet<>(s.results().ids()).size());
+            assertEquals(24, new HashSet<>(ResultFiles.ids(new org.apache.flink.core.fs.Path(s.output()))).size());
             for (Map<String, Object> r : ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 24)) {
                 assertNotNull(r.get("model_hash"));
                 assertTrue((Integer) r.get("prompt_tokens") > 0, r.toString());
@@ -110,8 +110,8 @@ class RealEngineJobsITCase {
         assertTrue(FakeEngine.SUBMITTED.get() > n, "records were replayed: " + FakeEngine.SUBMITTED.get());
         assertEquals(n, s.inputRows());
         assertEquals(n, s.rows(), "output rows = input rows: " + s.render());
-        Set<String> ids = new HashSet<>(s.results().ids());
-        ids.addAll(s.errors().ids());
+        Set<String> ids = new HashSet<>(ResultFiles.ids(new org.apache.flink.core.fs.Path(s.output())));
+        ids.addAll(ResultFiles.ids(new org.apache.flink.core.fs.Path(s.errorsOutput())));
         assertEquals(n, ids.size(), "each id exactly once");
         long empties = 0, nulls = 0;
         for (int i = 0; i < n; i++) {
