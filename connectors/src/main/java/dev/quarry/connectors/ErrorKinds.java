@@ -11,6 +11,11 @@ public final class ErrorKinds {
     public static final String SCHEMA_VIOLATION = "schema_violation";
     public static final String TIMEOUT = "timeout";
     public static final String ENGINE_FAILURE = "engine_failure";
+    /**
+     * A result larger than the Kafka producer may send ({@code max.request.size}); connectors-only: the
+     * results sink writes it to the dead-letter topic instead (see {@code ResultSerializer}).
+     */
+    public static final String OUTPUT_TOO_LARGE = "output_too_large";
 
     private ErrorKinds() {}
 }

@@ -212,7 +212,7 @@ public final class StreamJob {
         DataStream<InputRecord> input = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "kafka:" + o.inputTopic).uid("kafka-input");
         DataStream<ResultRecord> results = ScoringPipeline.score(input, o.spec, engines);
         results.filter(r -> !r.isError()).name("succeeded")
-                .sinkTo(QuarryKafka.sink().bootstrapServers(o.bootstrapServers).topic(o.outputTopic).deliveryGuarantee(o.delivery)
+                .sinkTo(QuarryKafka.sink().bootstrapServers(o.bootstrapServers).topic(o.outputTopic).oversizeResultsTo(o.dlqTopic).deliveryGuarantee(o.delivery)
                         .transactionalIdPrefix(o.transactionalIdPrefix + RESULTS_TX_SUFFIX).properties(o.kafkaProperties).build())
                 .name("kafka:" + o.outputTopic).uid("kafka-results");
         results.filter(ResultRecord::isError).name("failed")

@@ -12,6 +12,10 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * not be parsed, else the result JSON ({@link ResultJson}, which carries the error and passthrough).
  * The key and the input headers are kept, and these headers are added:
  * {@value #ERROR_KIND_HEADER}, {@value #ERROR_MESSAGE_HEADER}, {@value #ID_HEADER}, {@value #SOURCE_HEADER}.
+ *
+ * <p>A dead letter never fails the sink for its size: when key, value and headers would exceed the producer's
+ * {@code max.request.size}, the value is cut to fit and {@value #VALUE_TRUNCATED_HEADER} gives its full length
+ * in bytes (a record the source could read from a compressed topic can be too large to write uncompressed).
  */
 public final class DeadLetterSerializer implements KafkaRecordSerializationSchema<ResultRecord> {
     private static final long serialVersionUID = 1L;
@@ -20,11 +24,21 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
     public static final String ERROR_MESSAGE_HEADER = "quarry.error.message";
     public static final String ID_HEADER = "quarry.id";
     public static final String SOURCE_HEADER = "quarry.source";
+    /** On a dead letter whose value was cut to fit {@code max.request.size}: the value's full length in bytes. */
+    public static final String VALUE_TRUNCATED_HEADER = "quarry.value.truncated";
 
     private final String topic;
+    private final int maxRequestSize;
 
+    /** With the Kafka producer's default {@code max.request.size}. */
     public DeadLetterSerializer(String topic) {
+        this(topic, RecordSize.DEFAULT_MAX_REQUEST_SIZE);
+    }
+
+    /** @param maxRequestSize the sink producer's {@code max.request.size} */
+    public DeadLetterSerializer(String topic, int maxRequestSize) {
         this.topic = Objects.requireNonNull(topic, "topic");
+        this.maxRequestSize = maxRequestSize;
     }
 
     @Override
@@ -35,10 +49,19 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
         put(h, ID_HEADER, r.id);
         put(h, SOURCE_HEADER, r.source);
         byte[] value = r.raw != null ? r.raw : ResultJson.toBytes(r);
-        return new ProducerRecord<>(topic, null, timestamp, r.key, value, h);
+        return new ProducerRecord<>(topic, null, timestamp, r.key, fit(r.key, value, h, maxRequestSize), h);
     }
 
-    private static void put(RecordHeaders h, String k, String v) {
+    /** The value, or its first bytes with {@value #VALUE_TRUNCATED_HEADER} added when the record would not fit. */
+    static byte[] fit(byte[] key, byte[] value, RecordHeaders h, int maxRequestSize) {
+        long limit = RecordSize.payloadLimit(maxRequestSize);
+        if (RecordSize.payload(key, value, h) <= limit) return value;
+        put(h, VALUE_TRUNCATED_HEADER, Integer.toString(value.length));
+        long room = limit - RecordSize.payload(key, null, h);
+        return java.util.Arrays.copyOf(value, (int) Math.max(0, Math.min(value.length, room)));
+    }
+
+    static void put(RecordHeaders h, String k, String v) {
         h.remove(k);
         if (v != null) h.add(k, v.getBytes(StandardCharsets.UTF_8));
     }

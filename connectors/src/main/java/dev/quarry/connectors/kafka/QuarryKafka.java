@@ -80,6 +80,7 @@ public final class QuarryKafka {
         private String bootstrapServers;
         private String topic;
         private boolean deadLetter;
+        private String oversizeTopic;
         private KafkaRecordSerializationSchema<ResultRecord> serializer;
         private DeliveryGuarantee guarantee = DeliveryGuarantee.EXACTLY_ONCE;
         private String transactionalIdPrefix;
@@ -89,6 +90,11 @@ public final class QuarryKafka {
         public SinkBuilder topic(String v) { this.topic = v; return this; }
         /** Writes dead letters ({@link DeadLetterSerializer}) instead of results ({@link ResultSerializer}). */
         public SinkBuilder deadLetters(boolean v) { this.deadLetter = v; return this; }
+        /**
+         * For a results sink: where a result too large for the producer's {@code max.request.size} goes (as an
+         * {@code output_too_large} dead letter, in the same transaction). Without it such a result fails the sink.
+         */
+        public SinkBuilder oversizeResultsTo(String deadLetterTopic) { this.oversizeTopic = deadLetterTopic; return this; }
         /** A custom serializer (overrides the topic's default one). */
         public SinkBuilder serializer(KafkaRecordSerializationSchema<ResultRecord> v) { this.serializer = v; return this; }
         public SinkBuilder deliveryGuarantee(DeliveryGuarantee v) { this.guarantee = v; return this; }
@@ -107,7 +113,8 @@ public final class QuarryKafka {
                 }
             }
             KafkaRecordSerializationSchema<ResultRecord> s = serializer != null ? serializer
-                    : deadLetter ? new DeadLetterSerializer(topic) : new ResultSerializer(topic);
+                    : deadLetter ? new DeadLetterSerializer(topic, RecordSize.maxRequestSize(properties))
+                    : new ResultSerializer(topic, oversizeTopic, RecordSize.maxRequestSize(properties));
             var b = KafkaSink.<ResultRecord>builder()
                     .setBootstrapServers(bootstrapServers)
                     .setRecordSerializer(s)

@@ -1,5 +1,6 @@
 package dev.quarry.connectors.kafka;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -125,5 +126,61 @@ class KafkaConnectorsITCase {
         assertTrue(dlq.get("k" + (n + 2)).startsWith("invalid_record|wrong_type"));
         assertTrue(dlq.get("k" + (n + 3)).startsWith("empty_input|"));
         assertTrue(dlq.get("k" + (n + 4)).startsWith("invalid_record|invalid_utf8"));
+    }
+
+    @Test
+    void recordsTooLargeForTheProducerBecomeCutDeadLettersInsteadOfFailingTheJob() throws Exception {
+        BROKER.get().createTopics(1, "in2", "out2", "dlq2");
+        int n = 20, max = 16384;
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < n; i++) values.add(("{\"id\":\"r" + i + "\",\"text\":\"t" + i + "\"}").getBytes(StandardCharsets.UTF_8));
+        String blob = "x".repeat(40_000);
+        byte[] bigResult = ("{\"id\":\"big\",\"text\":\"fine\",\"blob\":\"" + blob + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] bigInvalid = ("{\"id\":\"bad\",\"text\":\"" + blob).getBytes(StandardCharsets.UTF_8); // unterminated
+        values.add(bigResult);
+        values.add(bigInvalid);
+        BROKER.get().produce("in2", values);
+
+        SEEN.set(0);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        env.enableCheckpointing(300);
+        Configuration noRestart = new Configuration();
+        noRestart.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        env.configure(noRestart);
+        DataStream<ResultRecord> results = env.fromSource(QuarryKafka.source().bootstrapServers(BROKER.get().bootstrap()).topic("in2")
+                                .groupId("g2").mapping(InputMapping.defaults())
+                                .startingOffsets(OffsetsInitializer.earliest()).boundedAt(OffsetsInitializer.latest()).build(),
+                        WatermarkStrategy.noWatermarks(), "kafka-in")
+                .map(new FakeTask(0));
+        results.filter(r -> !r.isError()).sinkTo(QuarryKafka.sink().bootstrapServers(BROKER.get().bootstrap()).topic("out2")
+                .oversizeResultsTo("dlq2").deliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).transactionalIdPrefix("t-out2")
+                .property("transaction.timeout.ms", "60000").property("max.request.size", Integer.toString(max)).build());
+        results.filter(ResultRecord::isError).sinkTo(QuarryKafka.sink().bootstrapServers(BROKER.get().bootstrap()).topic("dlq2")
+                .deadLetters(true).deliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).transactionalIdPrefix("t-dlq2")
+                .property("max.request.size", Integer.toString(max)).build());
+        env.execute("kafka-oversize"); // a RecordTooLargeException would fail it (no restarts)
+
+        assertEquals(n, BROKER.get().readCommittedAfterJob("out2").size(), "the other results are written");
+        Map<String, ConsumerRecord<byte[], byte[]>> dlq = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> rec : BROKER.get().readCommittedAfterJob("dlq2")) {
+            dlq.put(new String(rec.key(), StandardCharsets.UTF_8), rec);
+            assertTrue(rec.value().length < max, "cut to fit: " + rec.value().length);
+        }
+        assertEquals(java.util.Set.of("k" + n, "k" + (n + 1)), dlq.keySet());
+        ConsumerRecord<byte[], byte[]> big = dlq.get("k" + n);
+        assertEquals("output_too_large", header(big, DeadLetterSerializer.ERROR_KIND_HEADER));
+        assertTrue(header(big, DeadLetterSerializer.ERROR_MESSAGE_HEADER).contains("record 'big'")
+                && header(big, DeadLetterSerializer.ERROR_MESSAGE_HEADER).contains("max.request.size=" + max), header(big, DeadLetterSerializer.ERROR_MESSAGE_HEADER));
+        assertTrue(Integer.parseInt(header(big, DeadLetterSerializer.VALUE_TRUNCATED_HEADER)) > 40_000);
+        assertTrue(new String(big.value(), StandardCharsets.UTF_8).startsWith("{"), "the start of the result JSON");
+        ConsumerRecord<byte[], byte[]> bad = dlq.get("k" + (n + 1));
+        assertEquals("invalid_record", header(bad, DeadLetterSerializer.ERROR_KIND_HEADER));
+        assertEquals(Integer.toString(bigInvalid.length), header(bad, DeadLetterSerializer.VALUE_TRUNCATED_HEADER));
+        assertArrayEquals(java.util.Arrays.copyOf(bigInvalid, bad.value().length), bad.value(), "the raw bytes' start");
+    }
+
+    static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 }
