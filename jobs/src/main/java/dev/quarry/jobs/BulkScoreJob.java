@@ -76,6 +76,8 @@ public final class BulkScoreJob {
         public final int parallelism;
         public final Duration checkpointInterval;
         public final int restartAttempts;
+        /** The id column was asked for explicitly: every input file must have it (checked in {@link Builder#build()}). */
+        public final boolean requireIdColumn;
 
         private Options(Builder b) {
             this.input = b.input;
@@ -88,6 +90,7 @@ public final class BulkScoreJob {
             this.parallelism = b.parallelism;
             this.checkpointInterval = b.checkpointInterval;
             this.restartAttempts = b.restartAttempts;
+            this.requireIdColumn = b.requireIdColumn;
         }
 
         public static Builder builder() { return new Builder(); }
@@ -103,6 +106,7 @@ public final class BulkScoreJob {
             private int parallelism = 1;
             private Duration checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL;
             private int restartAttempts = DEFAULT_RESTART_ATTEMPTS;
+            private boolean requireIdColumn;
 
             /** A file or directory, local path or any Flink file system URI. */
             public Builder input(String v) { this.input = v; return this; }
@@ -120,6 +124,12 @@ public final class BulkScoreJob {
             public Builder checkpointInterval(Duration v) { this.checkpointInterval = v; return this; }
             /** Fixed-delay restarts before the job fails. */
             public Builder restartAttempts(int v) { this.restartAttempts = v; return this; }
+            /**
+             * Every input file must have the mapping's id column (the CLI sets this when {@code --id-column} is
+             * given): a misspelt column then fails at start-up instead of silently giving position-based ids.
+             * Default false: rows of files without the id column get {@code file#row} ids.
+             */
+            public Builder requireIdColumn(boolean v) { this.requireIdColumn = v; return this; }
 
             public Options build() {
                 if (input == null || input.isBlank()) throw new IllegalArgumentException("--input must be set");
@@ -130,8 +140,35 @@ public final class BulkScoreJob {
                 if (parallelism < 1) throw new IllegalArgumentException("--parallelism must be >= 1");
                 if (checkpointInterval == null || checkpointInterval.toMillis() < 10) throw new IllegalArgumentException("--checkpoint-interval must be >= 10ms");
                 if (restartAttempts < 0) throw new IllegalArgumentException("restart attempts must be >= 0");
-                return new Options(this);
+                Options o = new Options(this);
+                if (o.requireIdColumn && o.mapping.idField() != null) checkIdColumn(o);
+                return o;
             }
+        }
+    }
+
+    /** Fails, naming the file and its columns, when an input file lacks the (explicitly requested) id column. */
+    static void checkIdColumn(Options o) {
+        String id = o.mapping.idField();
+        for (Path f : ParquetFiles.listFiles(new Path(o.input))) {
+            List<String> columns = columnNames(f, o.inputFormat);
+            if (!columns.contains(id)) {
+                throw new IllegalArgumentException("--id-column '" + id + "' is not a column of input file " + f
+                        + "; its columns are " + columns);
+            }
+        }
+    }
+
+    /** The top-level column names of one input file. */
+    static List<String> columnNames(Path file, Format format) {
+        try {
+            if (format == Format.PARQUET) {
+                return ParquetFiles.footer(file).getFileMetaData().getSchema().getFields().stream()
+                        .map(org.apache.parquet.schema.Type::getName).toList();
+            }
+            return ArrowInputFormat.readSchema(file).getFields().stream().map(org.apache.arrow.vector.types.pojo.Field::getName).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the schema of input file " + file + ": " + e.getMessage(), e);
         }
     }
 

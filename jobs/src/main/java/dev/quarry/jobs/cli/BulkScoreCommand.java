@@ -48,7 +48,7 @@ public class BulkScoreCommand implements Callable<Integer> {
         return BulkScoreJob.Options.builder().input(input).output(output).errors(errors)
                 .outputFormat(BulkScoreJob.Format.parse(format))
                 .inputFormat(inputFormat == null ? null : BulkScoreJob.Format.parse(inputFormat))
-                .mapping(scoring.mapping()).spec(scoring.spec()).parallelism(parallelism)
+                .mapping(scoring.mapping()).requireIdColumn(scoring.idColumnGiven()).spec(scoring.spec()).parallelism(parallelism)
                 .checkpointInterval(ScoringOptions.duration(checkpointInterval, "--checkpoint-interval"))
                 .restartAttempts(restartAttempts).build();
     }

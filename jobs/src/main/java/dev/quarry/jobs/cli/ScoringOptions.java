@@ -22,7 +22,8 @@ public class ScoringOptions {
     @Option(names = {"--text-column", "--text-field"}, defaultValue = InputMapping.DEFAULT_TEXT_FIELD, description = "Input field holding the text (default: ${DEFAULT-VALUE})")
     String textColumn;
 
-    @Option(names = {"--id-column", "--id-field"}, defaultValue = InputMapping.DEFAULT_ID_FIELD, description = "Input field holding the record id (default: ${DEFAULT-VALUE}); records without it get a position-based id")
+    @Option(names = {"--id-column", "--id-field"}, description = "Input field holding the record id (default: " + InputMapping.DEFAULT_ID_FIELD
+            + "); records without it get a position-based id. bulk-score: when given, every input file must have this column")
     String idColumn;
 
     @Option(names = "--passthrough", split = ",", description = "Input fields copied to the output (default: all fields other than the text)")
@@ -92,8 +93,13 @@ public class ScoringOptions {
         }
     }
 
+    /** True when {@code --id-column} was given (bulk-score then requires the column in every input file). */
+    public boolean idColumnGiven() {
+        return idColumn != null;
+    }
+
     public InputMapping mapping() {
-        return InputMapping.builder().idField(idColumn).textField(textColumn).passthroughFields(passthrough).build();
+        return InputMapping.builder().idField(idColumn != null ? idColumn : InputMapping.DEFAULT_ID_FIELD).textField(textColumn).passthroughFields(passthrough).build();
     }
 
     public ScoringSpec spec() {

@@ -1,0 +1,91 @@
+package dev.quarry.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.connectors.parquet.ParquetFiles;
+import dev.quarry.jobs.cli.BulkScoreCommand;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Start-up checks of bulk-score inputs (no job runs: every case fails or passes while the options are built). */
+class BulkScoreInputTest {
+    @TempDir
+    Path tmp;
+
+    static final Schema DOC = SchemaBuilder.record("doc").fields()
+            .requiredString("doc_id").optionalString("body").requiredInt("stars").endRecord();
+    static final Schema NO_ID = SchemaBuilder.record("doc").fields()
+            .optionalString("body").requiredInt("stars").endRecord();
+
+    static void write(Path file, Schema schema, int rows) throws Exception {
+        Files.createDirectories(file.getParent());
+        List<GenericRecord> out = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            GenericData.Record g = new GenericData.Record(schema);
+            if (schema.getField("doc_id") != null) g.put("doc_id", file.getFileName() + "-" + i);
+            g.put("body", "text " + i);
+            g.put("stars", i % 5);
+            out.add(g);
+        }
+        ParquetFiles.writeLocal(file, schema, out);
+    }
+
+    /** A model directory good enough for option parsing (the model is not loaded). */
+    Path model() throws Exception {
+        Path m = tmp.resolve("model");
+        Files.createDirectories(m);
+        Files.writeString(m.resolve("config.json"), "{}");
+        return m;
+    }
+
+    BulkScoreJob.Options cli(Path in, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--input", in.toString(), "--output", tmp.resolve("out").toString(),
+                "--task", "summarize", "--model", model().toString(), "--text-column", "body"));
+        args.addAll(List.of(extra));
+        BulkScoreCommand cmd = new BulkScoreCommand();
+        new CommandLine(cmd).parseArgs(args.toArray(String[]::new));
+        return cmd.options();
+    }
+
+    @Test
+    void misspeltIdColumnFailsAtStartNamingTheColumnTheFileAndItsColumns() throws Exception {
+        Path in = tmp.resolve("in");
+        write(in.resolve("part-a.parquet"), DOC, 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cli(in, "--id-column", "doc_idd"));
+        assertTrue(e.getMessage().contains("'doc_idd'") && e.getMessage().contains("part-a.parquet")
+                && e.getMessage().contains("[doc_id, body, stars]"), e.getMessage());
+        // the column that exists is accepted
+        assertEquals("doc_id", cli(in, "--id-column", "doc_id").mapping.idField());
+    }
+
+    @Test
+    void explicitIdColumnMissingFromOneFileNamesThatFile() throws Exception {
+        Path in = tmp.resolve("in");
+        write(in.resolve("part-a.parquet"), DOC, 3);
+        write(in.resolve("part-b.parquet"), NO_ID, 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cli(in, "--id-column", "doc_id"));
+        assertTrue(e.getMessage().contains("part-b.parquet") && !e.getMessage().contains("part-a.parquet")
+                && e.getMessage().contains("[body, stars]"), e.getMessage());
+    }
+
+    @Test
+    void withoutIdColumnFlagTheDefaultIdFallsBackToPositions() throws Exception {
+        Path in = tmp.resolve("in");
+        write(in.resolve("part-a.parquet"), NO_ID, 3);
+        BulkScoreJob.Options o = cli(in);
+        assertEquals("id", o.mapping.idField());
+        assertFalse(o.requireIdColumn, "the default id column is optional (file#row ids)");
+    }
+}
