@@ -7,7 +7,6 @@ import dev.quarry.connectors.ResultSchema;
 import dev.quarry.connectors.RowFileFormat;
 import dev.quarry.connectors.arrow.ArrowInputFormat;
 import dev.quarry.connectors.arrow.ArrowResults;
-import dev.quarry.connectors.arrow.ArrowSchemas;
 import dev.quarry.connectors.parquet.ParquetFiles;
 import dev.quarry.connectors.parquet.ParquetInputFormat;
 import dev.quarry.connectors.parquet.ParquetResults;
@@ -17,7 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import org.apache.avro.Schema;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -78,6 +76,8 @@ public final class BulkScoreJob {
         public final int restartAttempts;
         /** The id column was asked for explicitly: every input file must have it (checked in {@link Builder#build()}). */
         public final boolean requireIdColumn;
+        /** The input files and their columns, inspected in {@link Builder#build()}. */
+        public final BulkInput inputFiles;
 
         private Options(Builder b) {
             this.input = b.input;
@@ -91,6 +91,7 @@ public final class BulkScoreJob {
             this.checkpointInterval = b.checkpointInterval;
             this.restartAttempts = b.restartAttempts;
             this.requireIdColumn = b.requireIdColumn;
+            this.inputFiles = BulkInput.inspect(new Path(b.input), inputFormat, b.mapping, b.requireIdColumn);
         }
 
         public static Builder builder() { return new Builder(); }
@@ -140,35 +141,8 @@ public final class BulkScoreJob {
                 if (parallelism < 1) throw new IllegalArgumentException("--parallelism must be >= 1");
                 if (checkpointInterval == null || checkpointInterval.toMillis() < 10) throw new IllegalArgumentException("--checkpoint-interval must be >= 10ms");
                 if (restartAttempts < 0) throw new IllegalArgumentException("restart attempts must be >= 0");
-                Options o = new Options(this);
-                if (o.requireIdColumn && o.mapping.idField() != null) checkIdColumn(o);
-                return o;
+                return new Options(this);
             }
-        }
-    }
-
-    /** Fails, naming the file and its columns, when an input file lacks the (explicitly requested) id column. */
-    static void checkIdColumn(Options o) {
-        String id = o.mapping.idField();
-        for (Path f : ParquetFiles.listFiles(new Path(o.input))) {
-            List<String> columns = columnNames(f, o.inputFormat);
-            if (!columns.contains(id)) {
-                throw new IllegalArgumentException("--id-column '" + id + "' is not a column of input file " + f
-                        + "; its columns are " + columns);
-            }
-        }
-    }
-
-    /** The top-level column names of one input file. */
-    static List<String> columnNames(Path file, Format format) {
-        try {
-            if (format == Format.PARQUET) {
-                return ParquetFiles.footer(file).getFileMetaData().getSchema().getFields().stream()
-                        .map(org.apache.parquet.schema.Type::getName).toList();
-            }
-            return ArrowInputFormat.readSchema(file).getFields().stream().map(org.apache.arrow.vector.types.pojo.Field::getName).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the schema of input file " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -185,46 +159,28 @@ public final class BulkScoreJob {
         return c;
     }
 
-    /** The result columns for this input (passthrough columns keep their input types). */
+    /**
+     * The result columns for this input: the passthrough columns of all input files (input types kept; null in
+     * the rows of a file without the column), see {@link BulkInput}.
+     */
     public static ResultSchema resultSchema(Options o) {
-        ResultSchema.Builder b = ResultSchema.builder(o.spec.task());
-        Path in = new Path(o.input);
-        if (o.inputFormat == Format.PARQUET) {
-            Schema fileSchema = ParquetFiles.readSchema(in);
-            b.passthroughFrom(fileSchema, ParquetInputFormat.passthroughColumns(o.mapping, fileSchema));
-        } else {
-            try {
-                var schema = ArrowInputFormat.readSchema(firstFile(in));
-                for (var f : schema.getFields()) {
-                    if (o.mapping.passes(f.getName())) b.passthrough(f.getName(), ArrowSchemas.columnType(f));
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read Arrow input " + in + ": " + e.getMessage(), e);
-            }
-        }
+        ResultSchema.Builder b = o.inputFiles.addPassthrough(ResultSchema.builder(o.spec.task()));
         if (o.spec.task() == ResultSchema.TaskKind.EXTRACT) b.extractFieldsFromJsonSchema(o.spec.schemaJson());
         return b.build();
     }
 
     /** Total input rows (Parquet: from the footers; Arrow: from the record batches). */
     public static long countRows(Options o) {
-        Path in = new Path(o.input);
-        if (o.inputFormat == Format.PARQUET) return ParquetFiles.countRows(in);
         long n = 0;
-        for (Path f : ParquetFiles.listFiles(in)) {
+        for (Path f : o.inputFiles.paths()) {
             try {
-                n += ArrowInputFormat.countRows(f);
+                n += o.inputFormat == Format.PARQUET ? ParquetFiles.footer(f).getBlocks().stream().mapToLong(b -> b.getRowCount()).sum()
+                        : ArrowInputFormat.countRows(f);
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage(), e);
             }
         }
         return n;
-    }
-
-    private static Path firstFile(Path in) {
-        List<Path> files = ParquetFiles.listFiles(in);
-        if (files.isEmpty()) throw new IllegalArgumentException("no input files under " + in);
-        return files.get(0);
     }
 
     /** Adds the job to {@code env}: source -> inference -> results and errors sinks. */
@@ -234,9 +190,10 @@ public final class BulkScoreJob {
         ResultSchema rs = resultSchema(o);
         Path in = new Path(o.input);
         RowFileFormat format = o.inputFormat == Format.PARQUET
-                ? new ParquetInputFormat(o.mapping, ParquetFiles.readSchema(in))
+                ? new ParquetInputFormat(o.mapping, o.inputFiles.parquetSchema())
                 : new ArrowInputFormat(o.mapping);
-        DataStream<InputRecord> input = env.fromSource(FileSource.forBulkFileFormat(format, in).build(),
+        // exactly the inspected files (the ones the result columns and the row count were planned from)
+        DataStream<InputRecord> input = env.fromSource(FileSource.forBulkFileFormat(format, o.inputFiles.paths().toArray(Path[]::new)).build(),
                 WatermarkStrategy.noWatermarks(), "input:" + in.getName()).uid("input");
         DataStream<ResultRecord> results = ScoringPipeline.score(input, o.spec, engines);
         if (progressRunId != null) results = results.map(Progress.counting(progressRunId)).name("progress");

@@ -88,4 +88,51 @@ class BulkScoreInputTest {
         assertEquals("id", o.mapping.idField());
         assertFalse(o.requireIdColumn, "the default id column is optional (file#row ids)");
     }
+
+    @Test
+    void aColumnWithDifferentTypesInTwoFilesIsRejectedNamingTheColumnAndBothFiles() throws Exception {
+        Path in = tmp.resolve("in");
+        write(in.resolve("part-a.parquet"), DOC, 3);
+        Schema starsAsText = SchemaBuilder.record("doc").fields()
+                .requiredString("doc_id").optionalString("body").requiredString("stars").endRecord();
+        List<GenericRecord> rows = new ArrayList<>();
+        GenericData.Record g = new GenericData.Record(starsAsText);
+        g.put("doc_id", "x");
+        g.put("body", "b");
+        g.put("stars", "five");
+        rows.add(g);
+        ParquetFiles.writeLocal(in.resolve("part-b.parquet"), starsAsText, rows);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cli(in));
+        assertTrue(e.getMessage().contains("'stars'") && e.getMessage().contains("part-a.parquet")
+                && e.getMessage().contains("part-b.parquet"), e.getMessage());
+        // leaving the column out of the passthrough columns makes the files compatible
+        BulkScoreJob.Options o = cli(in, "--passthrough", "doc_id");
+        assertEquals(List.of("doc_id"), List.copyOf(o.inputFiles.passthrough.keySet()));
+    }
+
+    @Test
+    void aFileWithoutTheTextColumnIsRejectedAtStartNamingIt() throws Exception {
+        Path in = tmp.resolve("in");
+        write(in.resolve("part-a.parquet"), DOC, 3);
+        Schema noText = SchemaBuilder.record("doc").fields().requiredString("doc_id").requiredInt("stars").endRecord();
+        GenericData.Record g = new GenericData.Record(noText);
+        g.put("doc_id", "x");
+        g.put("stars", 1);
+        ParquetFiles.writeLocal(in.resolve("part-b.parquet"), noText, List.of(g));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cli(in));
+        assertTrue(e.getMessage().contains("part-b.parquet") && e.getMessage().contains("'body'")
+                && e.getMessage().contains("[doc_id, stars]"), e.getMessage());
+    }
+
+    @Test
+    void resultColumnsAreTheUnionOfTheFilesColumns() throws Exception {
+        Path in = tmp.resolve("in");
+        write(in.resolve("part-a.parquet"), NO_ID, 3);
+        write(in.resolve("part-b.parquet"), DOC, 3);
+        BulkScoreJob.Options o = cli(in);
+        List<String> cols = BulkScoreJob.resultSchema(o).avroSchema().getFields().stream().map(Schema.Field::name).toList();
+        assertTrue(cols.contains("stars") && cols.contains("doc_id"), cols.toString());
+        // doc_id is missing from part-a, so it is read as an optional column
+        assertEquals(Schema.Type.UNION, o.inputFiles.parquetSchema().getField("doc_id").schema().getType());
+    }
 }

@@ -148,4 +148,50 @@ class BulkScoreJobITCase {
         assertTrue(row.get("length") instanceof Long, "extract field is a typed int64 column: " + row);
         assertTrue(Files.list(tmp.resolve("out")).allMatch(p -> p.getFileName().toString().endsWith(".arrow")));
     }
+
+    @Test
+    void filesWithDifferentColumnsGiveTheUnionOfColumnsWithNullsWhereAFileLacksOne(@TempDir Path tmp) throws Exception {
+        Path in = tmp.resolve("in");
+        Files.createDirectories(in);
+        Schema a = SchemaBuilder.record("doc").fields().requiredString("doc_id").optionalString("body").requiredInt("stars").endRecord();
+        Schema b = SchemaBuilder.record("doc").fields().requiredString("doc_id").requiredString("lang").optionalString("body").endRecord();
+        List<GenericRecord> ra = new ArrayList<>(), rb = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            GenericData.Record g = new GenericData.Record(a);
+            g.put("doc_id", "a" + i);
+            g.put("body", "first " + i);
+            g.put("stars", i);
+            ra.add(g);
+            GenericData.Record h = new GenericData.Record(b);
+            h.put("doc_id", "b" + i);
+            h.put("body", "second " + i);
+            h.put("lang", "en" + i);
+            rb.add(h);
+        }
+        ParquetFiles.writeLocal(in.resolve("part-a.parquet"), a, ra);
+        ParquetFiles.writeLocal(in.resolve("part-b.parquet"), b, rb);
+        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(tmp).build();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec)
+                .checkpointInterval(java.time.Duration.ofMillis(200)).build();
+        BulkScoreRunner.Summary s = BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false);
+        assertEquals(40, s.results().rows(), s.render());
+        assertEquals(0, s.errors().rows(), s.render());
+        List<Map<String, Object>> rows = ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 100);
+        assertEquals(40, rows.size());
+        for (Map<String, Object> r : rows) {
+            String id = r.get("id").toString();
+            int i = Integer.parseInt(id.substring(1));
+            assertTrue(r.containsKey("stars") && r.containsKey("lang"), "every row has the union of the columns: " + r);
+            if (id.startsWith("a")) {
+                assertEquals(i, r.get("stars"), r.toString());
+                assertEquals(null, r.get("lang"), r.toString());
+                assertEquals("FIRST " + i, r.get("text"), r.toString());
+            } else {
+                assertEquals(null, r.get("stars"), r.toString());
+                assertEquals("en" + i, String.valueOf(r.get("lang")), r.toString());
+                assertEquals("SECOND " + i, r.get("text"), r.toString());
+            }
+        }
+    }
 }
