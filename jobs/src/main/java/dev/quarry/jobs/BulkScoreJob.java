@@ -53,11 +53,36 @@ public final class BulkScoreJob {
             }
         }
 
-        /** Guesses the input format from a path: {@code .arrow}, {@code .ipc}, {@code .feather} mean Arrow. */
+        /**
+         * Guesses the input format from the names of the data files under a path (case-insensitive): {@code .arrow},
+         * {@code .ipc}, {@code .feather} mean Arrow, anything else Parquet. Refuses, naming a file of each, an input
+         * that mixes Arrow files with others.
+         */
         public static Format guess(Path p) {
             List<Path> files = ParquetFiles.listFiles(p);
-            String n = files.isEmpty() ? p.getName() : files.get(0).getName();
-            return n.endsWith(".arrow") || n.endsWith(".ipc") || n.endsWith(".feather") ? ARROW : PARQUET;
+            return guess(files.isEmpty() ? List.of(p) : files);
+        }
+
+        /** {@link #guess(Path)} over a list of files. */
+        public static Format guess(List<Path> files) {
+            Path arrow = null, other = null;
+            for (Path f : files) {
+                if (isArrowName(f.getName())) {
+                    if (arrow == null) arrow = f;
+                } else if (other == null) {
+                    other = f;
+                }
+            }
+            if (arrow != null && other != null) {
+                throw new IllegalArgumentException("the input mixes Arrow and other files, e.g. " + arrow + " and " + other
+                        + "; score each format in its own run (an --input directory of one format, or a single file)");
+            }
+            return arrow != null ? ARROW : PARQUET;
+        }
+
+        private static boolean isArrowName(String name) {
+            String n = name.toLowerCase(Locale.ROOT);
+            return n.endsWith(".arrow") || n.endsWith(".ipc") || n.endsWith(".feather");
         }
     }
 

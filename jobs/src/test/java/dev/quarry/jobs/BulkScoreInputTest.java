@@ -135,4 +135,53 @@ class BulkScoreInputTest {
         // doc_id is missing from part-a, so it is read as an optional column
         assertEquals(Schema.Type.UNION, o.inputFiles.parquetSchema().getField("doc_id").schema().getType());
     }
+
+    /** An Arrow IPC file with the columns doc_id, body. */
+    static void writeArrow(Path file, int rows) throws Exception {
+        Files.createDirectories(file.getParent());
+        var schema = new org.apache.arrow.vector.types.pojo.Schema(List.of(
+                org.apache.arrow.vector.types.pojo.Field.nullable("doc_id", org.apache.arrow.vector.types.pojo.ArrowType.Utf8.INSTANCE),
+                org.apache.arrow.vector.types.pojo.Field.nullable("body", org.apache.arrow.vector.types.pojo.ArrowType.Utf8.INSTANCE)));
+        try (var alloc = new org.apache.arrow.memory.RootAllocator();
+                var root = org.apache.arrow.vector.VectorSchemaRoot.create(schema, alloc);
+                var os = Files.newOutputStream(file);
+                var w = new org.apache.arrow.vector.ipc.ArrowFileWriter(root, null, java.nio.channels.Channels.newChannel(os))) {
+            w.start();
+            root.allocateNew();
+            for (int i = 0; i < rows; i++) {
+                ((org.apache.arrow.vector.VarCharVector) root.getVector("doc_id")).setSafe(i, ("a" + i).getBytes());
+                ((org.apache.arrow.vector.VarCharVector) root.getVector("body")).setSafe(i, ("text " + i).getBytes());
+            }
+            root.setRowCount(rows);
+            w.writeBatch();
+            w.end();
+        }
+    }
+
+    @Test
+    void formatIsGuessedFromUpperCaseExtensions() throws Exception {
+        Path arrowDir = tmp.resolve("arrow");
+        writeArrow(arrowDir.resolve("DOCS.ARROW"), 4);
+        BulkScoreJob.Options a = cli(arrowDir);
+        assertEquals(BulkScoreJob.Format.ARROW, a.inputFormat);
+        assertEquals(4, BulkScoreJob.countRows(a));
+        Path parquetDir = tmp.resolve("parquet");
+        write(parquetDir.resolve("DATA.PARQUET"), DOC, 3);
+        assertEquals(BulkScoreJob.Format.PARQUET, cli(parquetDir).inputFormat);
+    }
+
+    @Test
+    void mixedArrowAndParquetFilesAreRejectedNamingAFileOfEach() throws Exception {
+        Path in = tmp.resolve("in");
+        writeArrow(in.resolve("a.arrow"), 2);
+        write(in.resolve("b.parquet"), DOC, 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cli(in));
+        assertTrue(e.getMessage().contains("a.arrow") && e.getMessage().contains("b.parquet") && e.getMessage().contains("mixes"), e.getMessage());
+        // the first file sorted is Parquet here: still refused (the guess looks at every file)
+        Path in2 = tmp.resolve("in2");
+        write(in2.resolve("a.parquet"), DOC, 2);
+        writeArrow(in2.resolve("b.feather"), 2);
+        IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class, () -> cli(in2));
+        assertTrue(e2.getMessage().contains("a.parquet") && e2.getMessage().contains("b.feather"), e2.getMessage());
+    }
 }
