@@ -20,6 +20,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.file.src.enumerate.NonSplittingRecursiveEnumerator;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -59,7 +60,7 @@ public final class BulkScoreJob {
          * that mixes Arrow files with others.
          */
         public static Format guess(Path p) {
-            List<Path> files = ParquetFiles.listFiles(p);
+            List<Path> files = BulkInput.list(p);
             return guess(files.isEmpty() ? List.of(p) : files);
         }
 
@@ -217,8 +218,11 @@ public final class BulkScoreJob {
         RowFileFormat format = o.inputFormat == Format.PARQUET
                 ? new ParquetInputFormat(o.mapping, o.inputFiles.parquetSchema())
                 : new ArrowInputFormat(o.mapping);
-        // exactly the inspected files (the ones the result columns and the row count were planned from)
-        DataStream<InputRecord> input = env.fromSource(FileSource.forBulkFileFormat(format, o.inputFiles.paths().toArray(Path[]::new)).build(),
+        // exactly the inspected files (the ones the result columns and the row count were planned from); they are
+        // already filtered (BulkInput.list), so no second filter: an input file named explicitly may start with '_'
+        FileSource<InputRecord> source = FileSource.forBulkFileFormat(format, o.inputFiles.paths().toArray(Path[]::new))
+                .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(path -> true)).build();
+        DataStream<InputRecord> input = env.fromSource(source,
                 WatermarkStrategy.noWatermarks(), "input:" + in.getName()).uid("input");
         DataStream<ResultRecord> results = ScoringPipeline.score(input, o.spec, engines);
         if (progressRunId != null) results = results.map(Progress.counting(progressRunId)).name("progress");

@@ -194,4 +194,34 @@ class BulkScoreJobITCase {
             }
         }
     }
+
+    @Test
+    void hiddenFilesAndFoldersAreSkippedButAnInputNamedExplicitlyIsRead(@TempDir Path tmp) throws Exception {
+        // a Spark/Hadoop-style output directory whose own name starts with '_'
+        Path in = writeInput(tmp.resolve("_export"), 40, i -> "doc " + i);   // part-a (20 rows), part-b (20 rows)
+        Files.createFile(in.resolve("_SUCCESS"));
+        Files.write(in.resolve(".part-a.parquet.crc"), new byte[] {1, 2, 3});
+        writeInput(in.resolve("_temporary").resolve("0"), 6, i -> "temporary " + i);
+        writeInput(in.resolve(".staging"), 8, i -> "staging " + i);
+        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(tmp).build();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec)
+                .checkpointInterval(java.time.Duration.ofMillis(200)).build();
+        assertEquals(List.of("part-a.parquet", "part-b.parquet"),
+                o.inputFiles.paths().stream().map(org.apache.flink.core.fs.Path::getName).toList());
+        BulkScoreRunner.Summary s = BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false);
+        assertEquals(40, s.inputRows());
+        assertEquals(40, s.results().rows(), s.render());
+        assertTrue(ResultFiles.read(new org.apache.flink.core.fs.Path(o.output), 100).stream()
+                .allMatch(r -> r.get("text").toString().startsWith("DOC ")), "nothing read from hidden files");
+
+        // one file named explicitly, although its name starts with '_'
+        Path hidden = Files.copy(in.resolve("_temporary").resolve("0").resolve("part-b.parquet"), tmp.resolve("_sample.parquet"));
+        BulkScoreJob.Options one = BulkScoreJob.Options.builder().input(hidden.toString()).output(tmp.resolve("out1").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec)
+                .checkpointInterval(java.time.Duration.ofMillis(200)).build();
+        BulkScoreRunner.Summary s1 = BulkScoreRunner.run(one, FakeEngine.factory(), System.err, false);
+        assertEquals(3, s1.inputRows());
+        assertEquals(3, s1.results().rows(), s1.render());
+    }
 }
