@@ -71,7 +71,7 @@ public final class StreamJob {
             inputTopic = b.inputTopic;
             outputTopic = b.outputTopic;
             dlqTopic = b.dlqTopic;
-            groupId = b.groupId != null ? b.groupId : "quarry-" + b.inputTopic;
+            groupId = b.groupId != null && !b.groupId.isBlank() ? b.groupId : defaultGroupId(b.inputTopic, b.outputTopic);
             mapping = b.mapping;
             spec = b.spec;
             delivery = b.delivery;
@@ -103,7 +103,10 @@ public final class StreamJob {
             public Builder inputTopic(String v) { inputTopic = v; return this; }
             public Builder outputTopic(String v) { outputTopic = v; return this; }
             public Builder dlqTopic(String v) { dlqTopic = v; return this; }
-            /** Consumer group (offsets are also committed there on checkpoints); default {@code quarry-INPUT}. */
+            /**
+             * Consumer group (offsets are also committed there on checkpoints; a job started without a checkpoint starts
+             * from them); default {@code quarry-INPUT-OUTPUT}, see {@link #defaultGroupId}.
+             */
             public Builder groupId(String v) { groupId = v; return this; }
             public Builder mapping(InputMapping v) { mapping = v; return this; }
             public Builder spec(ScoringSpec v) { spec = v; return this; }
@@ -146,6 +149,16 @@ public final class StreamJob {
     }
 
     private StreamJob() {}
+
+    /**
+     * The default consumer group, {@code quarry-INPUT-OUTPUT}: two jobs reading the same topic into different output
+     * topics get different groups, so neither the broker's partition assignment nor the committed offsets (where a
+     * job without a checkpoint starts) are shared between unrelated jobs. (Before, the default was
+     * {@code quarry-INPUT}; pass {@code --group-id quarry-INPUT} to keep such a group's offsets.)
+     */
+    public static String defaultGroupId(String inputTopic, String outputTopic) {
+        return "quarry-" + inputTopic + "-" + outputTopic;
+    }
 
     /**
      * The job's configuration: restart strategy, checkpoint storage under {@code checkpointDir} retained

@@ -22,7 +22,7 @@ public class StreamCommand implements Callable<Integer> {
     @Option(names = "--input-topic", required = true) String inputTopic;
     @Option(names = "--output-topic", required = true) String outputTopic;
     @Option(names = "--dlq-topic", required = true) String dlqTopic;
-    @Option(names = "--group-id", description = "Consumer group (default: quarry-INPUT_TOPIC)") String groupId;
+    @Option(names = "--group-id", description = "Kafka consumer group; a run without a checkpoint starts from its committed offsets (default: quarry-INPUT_TOPIC-OUTPUT_TOPIC, so jobs reading one topic into different outputs do not share a group)") String groupId;
     @Option(names = "--delivery", defaultValue = "exactly-once", description = "exactly-once or at-least-once (default: ${DEFAULT-VALUE})") String delivery;
     @Option(names = "--transactional-id-prefix", description = "Unique per job on the Kafka cluster (default: quarry-OUTPUT_TOPIC)") String txPrefix;
     @Option(names = "--kafka-property", description = "Any Kafka client property, k=v (repeatable): SASL, SSL, transaction.timeout.ms, ...") Map<String, String> kafkaProperties = new LinkedHashMap<>();
@@ -64,7 +64,8 @@ public class StreamCommand implements Callable<Integer> {
         StreamJob.configuration(o).getOptional(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH)
                 .ifPresent(p -> System.err.println("quarry stream: resuming from checkpoint " + p));
         StreamJob.build(env, o, engines);
-        System.err.println("quarry stream: " + o.spec + ", " + o.inputTopic + " -> " + o.outputTopic + " (dead letters: " + o.dlqTopic + ")");
+        System.err.println("quarry stream: " + o.spec + ", " + o.inputTopic + " -> " + o.outputTopic + " (dead letters: " + o.dlqTopic
+                + "), consumer group " + o.groupId);
         env.execute(StreamJob.JOB_NAME);
         return 0;
     }
