@@ -116,7 +116,10 @@ public final class StreamJob {
             public Builder transactionalIdPrefix(String v) { transactionalIdPrefix = v; return this; }
             /** Passed to the consumer and both producers (SASL, SSL, transaction.timeout.ms, ...). */
             public Builder kafkaProperty(String k, String v) { kafkaProperties.put(k, v); return this; }
-            /** Where checkpoints are kept (retained on cancel and crash); a restart with the same dir resumes from the latest. */
+            /**
+             * Where checkpoints are kept (retained on cancel and crash), in a folder of this job ({@link #checkpointDirectory});
+             * a restart with the same dir and topics resumes from the latest of this job's checkpoints.
+             */
             public Builder checkpointDir(String v) { checkpointDir = v; return this; }
             public Builder checkpointInterval(Duration v) { checkpointInterval = v; return this; }
             public Builder expectedRestart(Duration v) { expectedRestart = v; return this; }
@@ -161,10 +164,15 @@ public final class StreamJob {
     }
 
     /**
-     * The job's configuration: restart strategy, checkpoint storage under {@code checkpointDir} retained
-     * on cancellation, and (when that dir holds a completed checkpoint) the checkpoint to resume from.
+     * The job's configuration: restart strategy, checkpoint storage under {@link #checkpointDirectory} retained
+     * on cancellation, and (when that holds a completed checkpoint) the checkpoint to resume from.
      */
     public static Configuration configuration(Options o) {
+        return configuration(o, restorePoint(o));
+    }
+
+    /** The job's configuration, resuming from {@code restore} when present (see {@link #restorePoint}). */
+    public static Configuration configuration(Options o, Optional<Path> restore) {
         Configuration c = new Configuration();
         // the embedded MiniCluster would otherwise try Hadoop delegation tokens (Hadoop is only here for Parquet)
         c.set(org.apache.flink.configuration.SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
@@ -172,22 +180,60 @@ public final class StreamJob {
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, o.restartAttempts);
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
         if (o.checkpointDir != null) {
-            Path dir = new Path(o.checkpointDir);
+            Path dir = checkpointDirectory(o);
             c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
             c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir.makeQualified(fs(dir)).toString());
             c.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
-            latestCheckpoint(dir).ifPresent(p -> c.set(StateRecoveryOptions.SAVEPOINT_PATH, p.toString()));
+            restore.ifPresent(p -> c.set(StateRecoveryOptions.SAVEPOINT_PATH, p.toString()));
         }
         return c;
     }
 
-    /** The most recent completed checkpoint ({@code .../chk-N} holding {@code _metadata}) under {@code dir}, if any. */
+    /**
+     * This job's checkpoint folder: {@code --checkpoint-dir}/{@link #jobKey}. Flink writes {@code <flink job id>/chk-N}
+     * below it; one {@code --checkpoint-dir} can thus be shared by jobs over different topics, each restoring only
+     * its own checkpoints. Null without {@code --checkpoint-dir}.
+     */
+    public static Path checkpointDirectory(Options o) {
+        return o.checkpointDir == null ? null : new Path(new Path(o.checkpointDir), jobKey(o));
+    }
+
+    /**
+     * The job's identity in the checkpoint directory: {@code stream-INPUT-OUTPUT-} plus a hash of the input, output
+     * and dead-letter topics (a checkpoint holds offsets of the input topic and transactions on the output topics,
+     * so it only fits a job over the same topics). Topic names are safe in paths; long ones are shortened.
+     */
+    public static String jobKey(Options o) {
+        String id = o.inputTopic + "\n" + o.outputTopic + "\n" + o.dlqTopic;
+        String hash;
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            hash = java.util.HexFormat.of().formatHex(d, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        return "stream-" + shorten(o.inputTopic) + "-" + shorten(o.outputTopic) + "-" + hash;
+    }
+
+    private static String shorten(String topic) {
+        return topic.length() <= 60 ? topic : topic.substring(0, 60);
+    }
+
+    /** The checkpoint this job resumes from: the latest completed one in {@link #checkpointDirectory}, if any. */
+    public static Optional<Path> restorePoint(Options o) {
+        return o.checkpointDir == null ? Optional.empty() : latestCheckpoint(checkpointDirectory(o));
+    }
+
+    /**
+     * The most recent completed checkpoint ({@code dir/<flink job id>/chk-N} holding {@code _metadata}) under
+     * {@code dir}, if any: the newest {@code _metadata}, the higher N on a tie.
+     */
     public static Optional<Path> latestCheckpoint(Path dir) {
         try {
             FileSystem fs = fs(dir);
             if (!fs.exists(dir)) return Optional.empty();
             Path best = null;
-            long bestTime = Long.MIN_VALUE;
+            long bestTime = Long.MIN_VALUE, bestNumber = -1;
             for (FileStatus job : fs.listStatus(dir)) {
                 if (!job.isDir()) continue;
                 for (FileStatus chk : fs.listStatus(job.getPath())) {
@@ -195,8 +241,10 @@ public final class StreamJob {
                     Path meta = new Path(chk.getPath(), "_metadata");
                     if (!fs.exists(meta)) continue;
                     long t = fs.getFileStatus(meta).getModificationTime();
-                    if (t > bestTime) {
+                    long n = checkpointNumber(chk.getPath());
+                    if (t > bestTime || (t == bestTime && n > bestNumber)) {
                         bestTime = t;
+                        bestNumber = n;
                         best = chk.getPath();
                     }
                 }
@@ -204,6 +252,15 @@ public final class StreamJob {
             return Optional.ofNullable(best);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot look for checkpoints in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** N of a {@code chk-N} path (-1 when not a number). */
+    public static long checkpointNumber(Path chk) {
+        try {
+            return Long.parseLong(chk.getName().substring("chk-".length()));
+        } catch (RuntimeException e) {
+            return -1;
         }
     }
 

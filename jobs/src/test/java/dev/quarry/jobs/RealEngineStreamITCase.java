@@ -51,11 +51,11 @@ class RealEngineStreamITCase {
     @RegisterExtension
     static final KafkaBrokerExtension BROKER = new KafkaBrokerExtension();
 
-    /** Checkpoint ids under {@code dir/<job>/chk-N}: {@code [latest completed, latest in progress]} (-1 = none). */
+    /** Checkpoint ids under {@code dir/<job key>/<flink job>/chk-N}: {@code [latest completed, latest in progress]} (-1 = none). */
     static long[] checkpoints(Path dir) {
         long completed = -1, started = -1;
         if (!Files.isDirectory(dir)) return new long[] {-1, -1};
-        try (Stream<Path> s = Files.walk(dir, 2)) {
+        try (Stream<Path> s = Files.walk(dir, 3)) {
             for (Path p : s.toList()) {
                 String name = p.getFileName().toString();
                 if (!name.startsWith("chk-")) continue;

@@ -35,8 +35,8 @@ class StreamJobITCase {
     @RegisterExtension
     static final KafkaBrokerExtension BROKER = new KafkaBrokerExtension();
 
-    static boolean completedCheckpoint(Path dir) {
-        return StreamJob.latestCheckpoint(new org.apache.flink.core.fs.Path(dir.toUri())).isPresent();
+    static boolean completedCheckpoint(StreamJob.Options o) {
+        return StreamJob.restorePoint(o).isPresent();
     }
 
     @Test
@@ -67,7 +67,7 @@ class StreamJobITCase {
             try {
                 while (FakeEngine.crashAt.get() != 0) Thread.sleep(5);
                 long seen = FakeEngine.SUBMITTED.get();
-                while (!completedCheckpoint(ckpt) || FakeEngine.SUBMITTED.get() < seen + 300) Thread.sleep(5);
+                while (!completedCheckpoint(o) || FakeEngine.SUBMITTED.get() < seen + 300) Thread.sleep(5);
                 FakeEngine.crashNow.set(true);      // 2: after a completed checkpoint
                 secondArmed.set(true);
             } catch (InterruptedException e) {

@@ -145,7 +145,7 @@ class StreamRecoveryITCase {
             first.destroyForcibly();   // SIGKILL
             first.waitFor();
         }
-        assertTrue(StreamJob.latestCheckpoint(new org.apache.flink.core.fs.Path(ckpt.toUri())).isPresent(), "a retained checkpoint");
+        assertTrue(StreamJob.restorePoint(options(p, tmp, 2, ckpt.toUri().toString())).isPresent(), "a retained checkpoint of this job");
 
         File log2 = logs.resolve(p + "-run2.log").toFile();
         Process second = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log2).start();

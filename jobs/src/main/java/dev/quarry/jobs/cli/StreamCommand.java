@@ -5,6 +5,7 @@ import dev.quarry.jobs.StreamJob;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "stream", mixinStandardHelpOptions = true,
         description = {"Scores a Kafka topic of JSON records with a Granite model on an embedded Flink MiniCluster.",
                 "Results go to --output-topic, failures (bad JSON, missing text, engine errors) to --dlq-topic.",
-                "With --checkpoint-dir, a restarted process (same flags) resumes from the latest retained checkpoint."})
+                "With --checkpoint-dir, a restarted process (same topics) resumes from the latest retained checkpoint of this job."})
 public class StreamCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", required = true) String bootstrapServers;
     @Option(names = "--input-topic", required = true) String inputTopic;
@@ -26,7 +27,7 @@ public class StreamCommand implements Callable<Integer> {
     @Option(names = "--delivery", defaultValue = "exactly-once", description = "exactly-once or at-least-once (default: ${DEFAULT-VALUE})") String delivery;
     @Option(names = "--transactional-id-prefix", description = "Unique per job on the Kafka cluster (default: quarry-OUTPUT_TOPIC)") String txPrefix;
     @Option(names = "--kafka-property", description = "Any Kafka client property, k=v (repeatable): SASL, SSL, transaction.timeout.ms, ...") Map<String, String> kafkaProperties = new LinkedHashMap<>();
-    @Option(names = "--checkpoint-dir", description = "Checkpoint directory (any Flink file system); resumes from its latest checkpoint") String checkpointDir;
+    @Option(names = "--checkpoint-dir", description = "Checkpoint directory (any Flink file system), shareable by jobs: each keeps its checkpoints in a folder named after its topics and resumes from the latest of its own") String checkpointDir;
     @Option(names = "--checkpoint-interval", defaultValue = "10s", description = "Checkpoint interval; results are committed at each (default: ${DEFAULT-VALUE})") String checkpointInterval;
     @Option(names = "--expected-restart", defaultValue = "2m", description = "Restart time incl. model load that transaction.timeout.ms must cover (default: ${DEFAULT-VALUE})") String expectedRestart;
     @Option(names = "--parallelism", defaultValue = "1") int parallelism;
@@ -57,12 +58,33 @@ public class StreamCommand implements Callable<Integer> {
         return b.build();
     }
 
+    /** What the run resumes from (or why it starts afresh), for the console. */
+    public static String restoreMessage(StreamJob.Options o, Optional<org.apache.flink.core.fs.Path> restore) {
+        if (o.checkpointDir == null) {
+            return "quarry stream: no --checkpoint-dir: starting from the committed offsets of consumer group " + o.groupId
+                    + " (earliest where it has none); checkpoints are not kept, so a restarted process starts again from those offsets";
+        }
+        org.apache.flink.core.fs.Path own = StreamJob.checkpointDirectory(o);
+        if (restore.isPresent()) {
+            return "quarry stream: resuming from checkpoint " + restore.get() + " (checkpoint " + StreamJob.checkpointNumber(restore.get())
+                    + ", the latest completed one of this job's checkpoints in " + own + ": offsets of " + o.inputTopic
+                    + ", in-flight records and pending transactions on " + o.outputTopic + " and " + o.dlqTopic + ")";
+        }
+        StringBuilder b = new StringBuilder("quarry stream: no checkpoint of this job in " + own
+                + ": starting from the committed offsets of consumer group " + o.groupId + " (earliest where it has none)");
+        StreamJob.latestCheckpoint(new org.apache.flink.core.fs.Path(o.checkpointDir)).ifPresent(legacy -> b.append(
+                "\nquarry stream: NOT resuming from " + legacy + ": it lies directly under --checkpoint-dir (the layout of earlier"
+                        + " versions) and cannot be told apart from other jobs' checkpoints; if it is this job's, move its job folder "
+                        + legacy.getParent().getName() + " into " + own + " and start again"));
+        return b.toString();
+    }
+
     @Override
     public Integer call() throws Exception {
         StreamJob.Options o = options();
-        var env = StreamExecutionEnvironment.getExecutionEnvironment(StreamJob.configuration(o));
-        StreamJob.configuration(o).getOptional(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH)
-                .ifPresent(p -> System.err.println("quarry stream: resuming from checkpoint " + p));
+        Optional<org.apache.flink.core.fs.Path> restore = StreamJob.restorePoint(o);
+        System.err.println(restoreMessage(o, restore));
+        var env = StreamExecutionEnvironment.getExecutionEnvironment(StreamJob.configuration(o, restore));
         StreamJob.build(env, o, engines);
         System.err.println("quarry stream: " + o.spec + ", " + o.inputTopic + " -> " + o.outputTopic + " (dead letters: " + o.dlqTopic
                 + "), consumer group " + o.groupId);
