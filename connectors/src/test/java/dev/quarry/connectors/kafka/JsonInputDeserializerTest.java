@@ -75,6 +75,17 @@ class JsonInputDeserializerTest {
         assertEquals("", r.text);
     }
 
+    @Test
+    void trailingContentAfterTheObjectIsInvalid() {
+        assertReason("{\"id\":1,\"text\":\"a\"} junk", "invalid_json");
+        assertReason("{\"id\":1,\"text\":\"a\"}{\"id\":2,\"text\":\"b\"}", "invalid_json");
+        InputRecord r = parse("{\"id\":1,\"text\":\"a\"} junk");
+        assertTrue(r.invalidReason.contains("trailing"), r.invalidReason);
+        assertEquals("in-2@17", r.sourceDescription());
+        // trailing whitespace (a line's CR LF) is fine
+        assertNull(parse("{\"id\":1,\"text\":\"a\"} \r\n").invalidReason);
+    }
+
     private void assertReason(String json, String code) {
         InputRecord r = parse(json);
         assertTrue(r.invalidReason != null && r.invalidReason.startsWith(code), json + " -> " + r.invalidReason);
