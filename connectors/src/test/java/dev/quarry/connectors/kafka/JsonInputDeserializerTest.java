@@ -86,6 +86,25 @@ class JsonInputDeserializerTest {
         assertNull(parse("{\"id\":1,\"text\":\"a\"} \r\n").invalidReason);
     }
 
+    @Test
+    void manyDigitNumbersKeepEveryDigit() {
+        InputRecord r = parse("{\"id\":12345678901234567890,\"text\":\"t\",\"big\":123456789012345678901234567890,"
+                + "\"dec\":0.12345678901234567890123,\"z\":1.50,\"n\":[3.14159265358979323846264]}");
+        assertNull(r.invalidReason);
+        assertEquals("12345678901234567890", r.id);
+        assertEquals("123456789012345678901234567890", r.passthrough.get("big"));
+        assertEquals("0.12345678901234567890123", r.passthrough.get("dec"));
+        assertEquals("1.50", r.passthrough.get("z"));
+        assertEquals("[3.14159265358979323846264]", r.passthrough.get("n"));
+        assertEquals("1.00000000000000000001", parse("{\"id\":1.00000000000000000001,\"text\":\"t\"}").id);
+        // and on the way out (Kafka result JSON)
+        dev.quarry.connectors.ResultRecord out = new dev.quarry.connectors.ResultRecord();
+        out.id = r.id;
+        out.passthrough.putAll(r.passthrough);
+        String json = new String(ResultJson.toBytes(out), StandardCharsets.UTF_8);
+        assertTrue(json.contains("\"dec\":0.12345678901234567890123") && json.contains("\"big\":123456789012345678901234567890"), json);
+    }
+
     private void assertReason(String json, String code) {
         InputRecord r = parse(json);
         assertTrue(r.invalidReason != null && r.invalidReason.startsWith(code), json + " -> " + r.invalidReason);
