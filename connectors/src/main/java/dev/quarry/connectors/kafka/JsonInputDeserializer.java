@@ -63,6 +63,7 @@ public final class JsonInputDeserializer implements KafkaRecordDeserializationSc
             } catch (CharacterCodingException e) {
                 return invalid(r, value, "invalid_utf8: the value is not valid UTF-8 (" + e.getMessage() + ")");
             }
+            if (s.startsWith("\uFEFF")) s = s.substring(1);   // a UTF-8 byte order mark is not content
             JsonNode node;
             try (JsonParser p = Json.MAPPER.createParser(s)) {
                 node = Json.MAPPER.readTree(p);

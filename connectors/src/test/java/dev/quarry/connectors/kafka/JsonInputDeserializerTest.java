@@ -105,6 +105,20 @@ class JsonInputDeserializerTest {
         assertTrue(json.contains("\"dec\":0.12345678901234567890123") && json.contains("\"big\":123456789012345678901234567890"), json);
     }
 
+    @Test
+    void utf8BomIsTolerated() {
+        byte[] json = "{\"id\":\"b\",\"text\":\"hi\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] withBom = new byte[json.length + 3];
+        withBom[0] = (byte) 0xEF;
+        withBom[1] = (byte) 0xBB;
+        withBom[2] = (byte) 0xBF;
+        System.arraycopy(json, 0, withBom, 3, json.length);
+        InputRecord r = parse(withBom);
+        assertNull(r.invalidReason, r.invalidReason);
+        assertEquals("b", r.id);
+        assertEquals("hi", r.text);
+    }
+
     private void assertReason(String json, String code) {
         InputRecord r = parse(json);
         assertTrue(r.invalidReason != null && r.invalidReason.startsWith(code), json + " -> " + r.invalidReason);
