@@ -43,17 +43,41 @@ public abstract class RowFileFormat implements BulkFormat<InputRecord, FileSourc
 
     @Override
     public Reader<InputRecord> createReader(Configuration config, FileSourceSplit split) throws IOException {
-        return new RowReader(open(config, split.path(), split.fileSize()), split.path(), 0);
+        return new RowReader(openNamed(config, split.path(), split.fileSize()), split.path(), 0);
     }
 
     @Override
     public Reader<InputRecord> restoreReader(Configuration config, FileSourceSplit split) throws IOException {
         long skip = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
-        Rows rows = open(config, split.path(), split.fileSize());
-        for (long i = 0; i < skip; i++) {
-            if (rows.next() == null) break;
+        Rows rows = openNamed(config, split.path(), split.fileSize());
+        try {
+            for (long i = 0; i < skip; i++) {
+                if (rows.next() == null) break;
+            }
+        } catch (IOException | RuntimeException e) {
+            rows.close();
+            throw named(split.path(), "skipping the first " + skip + " rows", e);
         }
         return new RowReader(rows, split.path(), skip);
+    }
+
+    private Rows openNamed(Configuration config, Path path, long fileSize) throws IOException {
+        try {
+            return open(config, path, fileSize);
+        } catch (IOException | RuntimeException e) {
+            throw named(path, "opening it", e);
+        }
+    }
+
+    /**
+     * An exception from reading {@code path} as an IOException whose message names the file (a library's
+     * own message often names only an internal stream object); one that already names it is kept.
+     */
+    public static IOException named(Path path, String when, Throwable e) {
+        String msg = String.valueOf(e.getMessage());
+        if (e instanceof IOException io && msg.contains(path.toString())) return io;
+        return new IOException("cannot read input file " + path + " (" + when + "): "
+                + (e.getMessage() == null ? e.toString() : e.getClass().getSimpleName() + ": " + msg), e);
     }
 
     @Override
@@ -89,7 +113,12 @@ public abstract class RowFileFormat implements BulkFormat<InputRecord, FileSourc
             List<InputRecord> batch = new ArrayList<>(DEFAULT_BATCH_ROWS);
             long start = emitted;
             while (batch.size() < DEFAULT_BATCH_ROWS) {
-                InputRecord r = rows.next();
+                InputRecord r;
+                try {
+                    r = rows.next();
+                } catch (IOException | RuntimeException e) {
+                    throw named(path, "at row " + emitted, e);
+                }
                 if (r == null) break;
                 place(r, path, emitted);
                 emitted++;

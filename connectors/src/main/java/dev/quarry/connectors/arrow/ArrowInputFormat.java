@@ -44,24 +44,32 @@ public final class ArrowInputFormat extends RowFileFormat {
 
     /** The schema of an Arrow IPC file. */
     public static Schema readSchema(Path file) throws IOException {
-        FileSystem fs = file.getFileSystem();
-        long len = fs.getFileStatus(file).getLen();
-        try (FSDataInputStream in = fs.open(file);
-                BufferAllocator a = new RootAllocator();
-                ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a)) {
-            return r.getVectorSchemaRoot().getSchema();
+        try {
+            FileSystem fs = file.getFileSystem();
+            long len = fs.getFileStatus(file).getLen();
+            try (FSDataInputStream in = fs.open(file);
+                    BufferAllocator a = new RootAllocator();
+                    ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a)) {
+                return r.getVectorSchemaRoot().getSchema();
+            }
+        } catch (IOException | RuntimeException e) {
+            throw RowFileFormat.named(file, "reading its schema", e);
         }
     }
 
     /** Rows in an Arrow IPC file (reads the record batches). */
     public static long countRows(Path file) throws IOException {
-        FileSystem fs = file.getFileSystem();
-        long len = fs.getFileStatus(file).getLen();
         long n = 0;
-        try (FSDataInputStream in = fs.open(file);
-                BufferAllocator a = new RootAllocator();
-                ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a)) {
-            while (r.loadNextBatch()) n += r.getVectorSchemaRoot().getRowCount();
+        try {
+            FileSystem fs = file.getFileSystem();
+            long len = fs.getFileStatus(file).getLen();
+            try (FSDataInputStream in = fs.open(file);
+                    BufferAllocator a = new RootAllocator();
+                    ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a)) {
+                while (r.loadNextBatch()) n += r.getVectorSchemaRoot().getRowCount();
+            }
+        } catch (IOException | RuntimeException e) {
+            throw RowFileFormat.named(file, "counting its rows", e);
         }
         return n;
     }

@@ -47,12 +47,14 @@ public final class ParquetFiles {
 
     /** Reads one file's footer. */
     public static ParquetMetadata footer(Path file) throws IOException {
-        FileSystem fs = file.getFileSystem();
-        long len = fs.getFileStatus(file).getLen();
-        try (FSDataInputStream in = fs.open(file);
-                ParquetFileReader r = ParquetFileReader.open(new ParquetInputFile(in, len))) {
-            return r.getFooter();
-        } catch (RuntimeException e) {
+        try {
+            FileSystem fs = file.getFileSystem();
+            long len = fs.getFileStatus(file).getLen();
+            try (FSDataInputStream in = fs.open(file);
+                    ParquetFileReader r = ParquetFileReader.open(new ParquetInputFile(in, len))) {
+                return r.getFooter();
+            }
+        } catch (IOException | RuntimeException e) {
             throw new IOException("not a readable Parquet file: " + file + " (" + e.getMessage() + ")", e);
         }
     }
@@ -78,6 +80,8 @@ public final class ParquetFiles {
             return new AvroSchemaConverter().convert(footer(files.get(0)).getFileMetaData().getSchema());
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("cannot convert the schema of Parquet file " + files.get(0) + ": " + e.getMessage(), e);
         }
     }
 

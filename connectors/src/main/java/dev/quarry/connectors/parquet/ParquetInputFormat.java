@@ -81,13 +81,19 @@ public final class ParquetInputFormat extends RowFileFormat {
         AvroReadSupport.setAvroReadSchema(conf, projection());
         ParquetReader<GenericRecord> reader;
         try {
+            org.apache.parquet.schema.MessageType fileSchema = ParquetFiles.footer(path).getFileMetaData().getSchema();
+            if (!fileSchema.containsField(mapping.textField())) {
+                throw new IOException("Parquet file " + path + " has no text column '" + mapping.textField() + "'; its columns are "
+                        + fileSchema.getFields().stream().map(org.apache.parquet.schema.Type::getName).toList());
+            }
             reader = AvroParquetReader.<GenericRecord>builder(new ParquetInputFile(in, fileSize))
                     .withDataModel(GenericData.get())
                     .withConf(conf)
                     .build();
         } catch (IOException | RuntimeException e) {
             in.close();
-            throw new IOException("cannot read Parquet file " + path + ": " + e.getMessage(), e);
+            throw e.getMessage() != null && e.getMessage().contains(path.toString()) && e instanceof IOException io ? io
+                    : new IOException("cannot read Parquet file " + path + ": " + e.getMessage(), e);
         }
         return new Rows() {
             @Override
