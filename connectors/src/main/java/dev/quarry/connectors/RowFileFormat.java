@@ -90,11 +90,14 @@ public abstract class RowFileFormat implements BulkFormat<InputRecord, FileSourc
         return TypeInformation.of(InputRecord.class);
     }
 
-    /** Sets the file position and the fallback id ({@code file#row}) when the row has no id. */
+    /**
+     * Sets the file position and, when the row has no id, the fallback id {@code <path>#<row>} with the
+     * file's full path (as the source lists it), so same-named files in different folders do not collide.
+     */
     protected static void place(InputRecord r, Path path, long row) {
         r.sourceFile = path.toString();
         r.sourceRow = row;
-        if (r.id == null) r.id = path.getName() + "#" + row;
+        if (r.id == null) r.id = r.sourceFile + "#" + row;
     }
 
     private static final class RowReader implements Reader<InputRecord> {
