@@ -75,7 +75,7 @@ public abstract class RowFileFormat implements BulkFormat<InputRecord, FileSourc
      */
     public static IOException named(Path path, String when, Throwable e) {
         String msg = String.valueOf(e.getMessage());
-        if (e instanceof IOException io && msg.contains(path.toString())) return io;
+        if (msg.contains(path.toString())) return e instanceof IOException io ? io : new IOException(msg, e);
         return new IOException("cannot read input file " + path + " (" + when + "): "
                 + (e.getMessage() == null ? e.toString() : e.getClass().getSimpleName() + ": " + msg), e);
     }

@@ -16,6 +16,9 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.compression.CompressionCodec;
+import org.apache.arrow.vector.compression.CompressionUtil;
+import org.apache.arrow.vector.compression.NoCompressionCodec;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -49,7 +52,7 @@ public final class ArrowInputFormat extends RowFileFormat {
             long len = fs.getFileStatus(file).getLen();
             try (FSDataInputStream in = fs.open(file);
                     BufferAllocator a = new RootAllocator();
-                    ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a)) {
+                    ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a, codecs(file))) {
                 return r.getVectorSchemaRoot().getSchema();
             }
         } catch (IOException | RuntimeException e) {
@@ -65,7 +68,7 @@ public final class ArrowInputFormat extends RowFileFormat {
             long len = fs.getFileStatus(file).getLen();
             try (FSDataInputStream in = fs.open(file);
                     BufferAllocator a = new RootAllocator();
-                    ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a)) {
+                    ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a, codecs(file))) {
                 while (r.loadNextBatch()) n += r.getVectorSchemaRoot().getRowCount();
             }
         } catch (IOException | RuntimeException e) {
@@ -79,7 +82,7 @@ public final class ArrowInputFormat extends RowFileFormat {
         FileSystem fs = path.getFileSystem();
         FSDataInputStream in = fs.open(path);
         BufferAllocator allocator = new RootAllocator();
-        ArrowFileReader reader = new ArrowFileReader(new FsChannel(in, fileSize), allocator);
+        ArrowFileReader reader = new ArrowFileReader(new FsChannel(in, fileSize), allocator, codecs(path));
         VectorSchemaRoot root;
         try {
             root = reader.getVectorSchemaRoot();
@@ -135,6 +138,36 @@ public final class ArrowInputFormat extends RowFileFormat {
         }
         if (r.invalidReason != null) r.raw = Json.encode(r.passthrough).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         return r;
+    }
+
+    /**
+     * Record batch body codecs for reading {@code file}: Arrow's own (found when its compression module is on
+     * the classpath, which Quarry does not ship), else a clear error naming the file and the codec.
+     */
+    static CompressionCodec.Factory codecs(Path file) {
+        return new CompressionCodec.Factory() {
+            @Override
+            public CompressionCodec createCodec(CompressionUtil.CodecType type) {
+                return create(type, () -> CompressionCodec.Factory.INSTANCE.createCodec(type));
+            }
+
+            @Override
+            public CompressionCodec createCodec(CompressionUtil.CodecType type, int level) {
+                return create(type, () -> CompressionCodec.Factory.INSTANCE.createCodec(type, level));
+            }
+
+            private CompressionCodec create(CompressionUtil.CodecType type, java.util.function.Supplier<CompressionCodec> arrows) {
+                if (type == CompressionUtil.CodecType.NO_COMPRESSION) return NoCompressionCodec.INSTANCE;
+                try {
+                    return arrows.get();
+                } catch (RuntimeException e) {
+                    throw new UnsupportedOperationException("Arrow file " + file + " has " + type
+                            + "-compressed record batches; compressed Arrow IPC/feather input is not supported. Write it uncompressed,"
+                            + " e.g. pyarrow.feather.write_feather(table, path, compression=\"uncompressed\") or pyarrow.ipc.new_file(...)"
+                            + " without IpcWriteOptions(compression=...)", e);
+                }
+            }
+        };
     }
 
     /** Arrow's Java values as plain JSON-able values (Text -> String, byte[] -> base64, nested lists/maps). */
