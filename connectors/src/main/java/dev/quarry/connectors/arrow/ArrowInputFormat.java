@@ -14,13 +14,17 @@ import java.util.List;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BaseIntVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.compression.CompressionCodec;
 import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.compression.NoCompressionCodec;
+import org.apache.arrow.vector.dictionary.DictionaryProvider;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.types.pojo.DictionaryEncoding;
 import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.Text;
 import org.apache.flink.configuration.Configuration;
@@ -53,11 +57,38 @@ public final class ArrowInputFormat extends RowFileFormat {
             try (FSDataInputStream in = fs.open(file);
                     BufferAllocator a = new RootAllocator();
                     ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a, codecs(file))) {
-                return r.getVectorSchemaRoot().getSchema();
+                return valueSchema(r.getVectorSchemaRoot().getSchema(), r);
             }
         } catch (IOException | RuntimeException e) {
             throw RowFileFormat.named(file, "reading its schema", e);
         }
+    }
+
+    /**
+     * The schema with each dictionary-encoded column given its value type (Arrow's in-memory schema has
+     * the index type there), so passthrough types are those of the values.
+     */
+    static Schema valueSchema(Schema memory, DictionaryProvider dictionaries) {
+        List<Field> fields = new ArrayList<>();
+        for (Field f : memory.getFields()) {
+            DictionaryEncoding enc = f.getDictionary();
+            if (enc == null) {
+                fields.add(f);
+            } else {
+                Field values = dictionaries.lookup(enc.getId()).getVector().getField();
+                fields.add(new Field(f.getName(), new FieldType(f.isNullable(), values.getType(), null, f.getMetadata()), values.getChildren()));
+            }
+        }
+        return new Schema(fields, memory.getCustomMetadata());
+    }
+
+    /** Row {@code i} of {@code v} as Arrow's Java value; a dictionary-encoded column gives the value, not the index. */
+    static Object valueAt(FieldVector v, int i, DictionaryProvider dictionaries) {
+        DictionaryEncoding enc = v.getField().getDictionary();
+        if (enc == null) return v.getObject(i);
+        if (v.isNull(i)) return null;
+        long index = ((BaseIntVector) v).getValueAsLong(i);
+        return dictionaries.lookup(enc.getId()).getVector().getObject(Math.toIntExact(index));
     }
 
     /** Rows in an Arrow IPC file (reads the record batches). */
@@ -107,7 +138,7 @@ public final class ArrowInputFormat extends RowFileFormat {
                     row = 0;
                     rowsInBatch = root.getRowCount();
                 }
-                return toInput(root, row++);
+                return toInput(root, reader, row++);
             }
 
             @Override
@@ -122,19 +153,19 @@ public final class ArrowInputFormat extends RowFileFormat {
         };
     }
 
-    private InputRecord toInput(VectorSchemaRoot root, int i) {
+    private InputRecord toInput(VectorSchemaRoot root, DictionaryProvider dictionaries, int i) {
         InputRecord r = new InputRecord();
         if (mapping.idField() != null) {
             FieldVector id = root.getVector(mapping.idField());
-            if (id != null && !id.isNull(i)) r.id = plain(id.getObject(i)).toString();
+            if (id != null && !id.isNull(i)) r.id = plain(valueAt(id, i, dictionaries)).toString();
         }
         FieldVector text = root.getVector(mapping.textField());
-        Object t = text.getObject(i);
+        Object t = valueAt(text, i, dictionaries);
         if (t == null) r.invalidReason = "missing_text_field: column '" + mapping.textField() + "' is null";
         else if (!(t instanceof Text)) r.invalidReason = "wrong_type: column '" + mapping.textField() + "' is " + text.getField().getType() + ", expected utf8";
         else r.text = t.toString();
         for (FieldVector v : root.getFieldVectors()) {
-            if (mapping.passes(v.getName())) r.passthrough.put(v.getName(), Json.encode(plain(v.getObject(i))));
+            if (mapping.passes(v.getName())) r.passthrough.put(v.getName(), Json.encode(plain(valueAt(v, i, dictionaries))));
         }
         if (r.invalidReason != null) r.raw = Json.encode(r.passthrough).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         return r;
