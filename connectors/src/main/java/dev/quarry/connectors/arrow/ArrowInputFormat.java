@@ -7,6 +7,12 @@ import dev.quarry.connectors.RowFileFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -15,13 +21,22 @@ import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BaseIntVector;
+import org.apache.arrow.vector.DateDayVector;
+import org.apache.arrow.vector.DateMilliVector;
 import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.TimeMicroVector;
+import org.apache.arrow.vector.TimeMilliVector;
+import org.apache.arrow.vector.TimeNanoVector;
+import org.apache.arrow.vector.TimeSecVector;
+import org.apache.arrow.vector.TimeStampVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.compression.CompressionCodec;
 import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.compression.NoCompressionCodec;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.types.TimeUnit;
+import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.DictionaryEncoding;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
@@ -82,13 +97,48 @@ public final class ArrowInputFormat extends RowFileFormat {
         return new Schema(fields, memory.getCustomMetadata());
     }
 
-    /** Row {@code i} of {@code v} as Arrow's Java value; a dictionary-encoded column gives the value, not the index. */
+    /**
+     * Row {@code i} of {@code v} as Arrow's Java value; a dictionary-encoded column gives the value, not the
+     * index. Decimals, dates, times and timestamps become strings: plain decimal ({@code "12.34"}), ISO-8601
+     * date, time, and timestamp ({@code "2024-02-29T13:45:30.123Z"} for a timestamp with a time zone, i.e. a UTC
+     * instant; without the {@code Z} for one without).
+     */
     static Object valueAt(FieldVector v, int i, DictionaryProvider dictionaries) {
-        DictionaryEncoding enc = v.getField().getDictionary();
-        if (enc == null) return v.getObject(i);
         if (v.isNull(i)) return null;
-        long index = ((BaseIntVector) v).getValueAsLong(i);
-        return dictionaries.lookup(enc.getId()).getVector().getObject(Math.toIntExact(index));
+        DictionaryEncoding enc = v.getField().getDictionary();
+        if (enc != null) {
+            long index = ((BaseIntVector) v).getValueAsLong(i);
+            return valueAt(dictionaries.lookup(enc.getId()).getVector(), Math.toIntExact(index), dictionaries);
+        }
+        ArrowType t = v.getField().getType();
+        if (t instanceof ArrowType.Decimal) return ((java.math.BigDecimal) v.getObject(i)).toPlainString();
+        if (t instanceof ArrowType.Date) {
+            long days = v instanceof DateDayVector d ? d.get(i) : Math.floorDiv(((DateMilliVector) v).get(i), 86_400_000L);
+            return LocalDate.ofEpochDay(days).toString();
+        }
+        if (t instanceof ArrowType.Time time) {
+            long raw = v instanceof TimeSecVector s ? s.get(i) : v instanceof TimeMilliVector m ? m.get(i)
+                    : v instanceof TimeMicroVector u ? u.get(i) : ((TimeNanoVector) v).get(i);
+            return DateTimeFormatter.ISO_LOCAL_TIME.format(LocalTime.ofNanoOfDay(raw * nanosPer(time.getUnit())));
+        }
+        if (t instanceof ArrowType.Timestamp ts) {
+            long raw = ((TimeStampVector) v).get(i);
+            long per = nanosPer(ts.getUnit());
+            long perSecond = 1_000_000_000L / per;
+            Instant instant = Instant.ofEpochSecond(Math.floorDiv(raw, perSecond), Math.floorMod(raw, perSecond) * per);
+            return ts.getTimezone() == null ? DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(LocalDateTime.ofInstant(instant, ZoneOffset.UTC))
+                    : DateTimeFormatter.ISO_INSTANT.format(instant);
+        }
+        return v.getObject(i);
+    }
+
+    private static long nanosPer(TimeUnit unit) {
+        return switch (unit) {
+            case SECOND -> 1_000_000_000L;
+            case MILLISECOND -> 1_000_000L;
+            case MICROSECOND -> 1_000L;
+            case NANOSECOND -> 1L;
+        };
     }
 
     /** Rows in an Arrow IPC file (reads the record batches). */

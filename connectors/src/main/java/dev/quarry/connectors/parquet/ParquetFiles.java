@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import dev.quarry.connectors.ResultSchema;
 import org.apache.avro.Schema;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileStatus;
@@ -72,12 +73,41 @@ public final class ParquetFiles {
         return n;
     }
 
+    /** Parquet-to-Avro settings: legacy INT96 timestamps are read as 12-byte fixed values (rendered as ISO instants). */
+    static org.apache.hadoop.conf.Configuration avroConf() {
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(false);
+        conf.setBoolean(org.apache.parquet.avro.AvroReadSupport.READ_INT96_AS_FIXED, true);
+        return conf;
+    }
+
+    /**
+     * The Avro schema of a Parquet schema. Avro has no decimal on int/long, so an INT32/INT64 DECIMAL column
+     * (which parquet-avro reads as its unscaled integer) is marked with its scale in the property
+     * {@value ResultSchema#DECIMAL_SCALE_PROP}, for passthrough to render the decimal.
+     */
+    public static Schema avroSchema(org.apache.parquet.schema.MessageType parquet) {
+        Schema avro = new AvroSchemaConverter(avroConf()).convert(parquet);
+        for (org.apache.parquet.schema.Type t : parquet.getFields()) {
+            if (t.isPrimitive() && t.getLogicalTypeAnnotation()
+                    instanceof org.apache.parquet.schema.LogicalTypeAnnotation.DecimalLogicalTypeAnnotation d) {
+                Schema.Field f = avro.getField(t.getName());
+                if (f == null) continue;
+                Schema s = f.schema();
+                if (s.getType() == Schema.Type.UNION) s = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).findFirst().orElse(s);
+                if ((s.getType() == Schema.Type.INT || s.getType() == Schema.Type.LONG) && s.getLogicalType() == null) {
+                    s.addProp(ResultSchema.DECIMAL_SCALE_PROP, d.getScale());
+                }
+            }
+        }
+        return avro;
+    }
+
     /** The Avro schema of the first file under {@code path}. */
     public static Schema readSchema(Path path) {
         List<Path> files = listFiles(path);
         if (files.isEmpty()) throw new IllegalArgumentException("no Parquet files under " + path);
         try {
-            return new AvroSchemaConverter().convert(footer(files.get(0)).getFileMetaData().getSchema());
+            return avroSchema(footer(files.get(0)).getFileMetaData().getSchema());
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         } catch (RuntimeException e) {

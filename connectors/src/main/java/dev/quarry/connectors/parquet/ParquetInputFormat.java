@@ -18,9 +18,13 @@ import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.formats.parquet.ParquetInputFile;
-import org.apache.parquet.avro.AvroParquetReader;
 import org.apache.parquet.avro.AvroReadSupport;
 import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.api.InitContext;
+import org.apache.parquet.hadoop.api.ReadSupport;
+import org.apache.parquet.io.InputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Type;
 
 /**
  * Reads Parquet files into {@link InputRecord}s, decoding only the id, text and passthrough columns
@@ -77,7 +81,7 @@ public final class ParquetInputFormat extends RowFileFormat {
         FileSystem fs = path.getFileSystem();
         FSDataInputStream in = fs.open(path);
         org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(false);
-        AvroReadSupport.setRequestedProjection(conf, projection());
+        conf.setBoolean(AvroReadSupport.READ_INT96_AS_FIXED, true);   // legacy timestamps, rendered in ResultSchema
         AvroReadSupport.setAvroReadSchema(conf, projection());
         ParquetReader<GenericRecord> reader;
         try {
@@ -86,10 +90,7 @@ public final class ParquetInputFormat extends RowFileFormat {
                 throw new IOException("Parquet file " + path + " has no text column '" + mapping.textField() + "'; its columns are "
                         + fileSchema.getFields().stream().map(org.apache.parquet.schema.Type::getName).toList());
             }
-            reader = AvroParquetReader.<GenericRecord>builder(new ParquetInputFile(in, fileSize))
-                    .withDataModel(GenericData.get())
-                    .withConf(conf)
-                    .build();
+            reader = new ProjectingReader(new ParquetInputFile(in, fileSize), projection()).withConf(conf).build();
         } catch (IOException | RuntimeException e) {
             in.close();
             throw e.getMessage() != null && e.getMessage().contains(path.toString()) && e instanceof IOException io ? io
@@ -113,6 +114,33 @@ public final class ParquetInputFormat extends RowFileFormat {
         };
     }
 
+    /**
+     * Reads only the projection's columns, chosen by name from the file's own Parquet schema (not the
+     * projection converted back from Avro, which would not match INT96 or INT32/INT64 decimal columns).
+     */
+    private static final class ProjectingReader extends ParquetReader.Builder<GenericRecord> {
+        private final Schema projection;
+
+        ProjectingReader(InputFile file, Schema projection) {
+            super(file);
+            this.projection = projection;
+        }
+
+        @Override
+        protected ReadSupport<GenericRecord> getReadSupport() {
+            return new AvroReadSupport<>(GenericData.get()) {
+                @Override
+                public ReadContext init(InitContext context) {
+                    ReadContext all = super.init(context);
+                    MessageType file = context.getFileSchema();
+                    List<Type> keep = new ArrayList<>();
+                    for (Type t : file.getFields()) if (projection.getField(t.getName()) != null) keep.add(t);
+                    return new ReadContext(new MessageType(file.getName(), keep), all.getReadSupportMetadata());
+                }
+            };
+        }
+    }
+
     InputRecord toInput(GenericRecord g) {
         InputRecord r = new InputRecord();
         String idField = mapping.idField();
@@ -129,7 +157,7 @@ public final class ParquetInputFormat extends RowFileFormat {
             r.text = text.toString();
         }
         for (Schema.Field f : g.getSchema().getFields()) {
-            if (mapping.passes(f.name())) r.passthrough.put(f.name(), ResultSchema.avroValueToJson(g.get(f.pos())));
+            if (mapping.passes(f.name())) r.passthrough.put(f.name(), ResultSchema.avroValueToJson(g.get(f.pos()), f.schema()));
         }
         if (r.invalidReason != null) r.raw = g.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         return r;
