@@ -264,6 +264,23 @@ public final class ResultSchema implements Serializable {
     static final Set<String> RENDERED_LOGICAL_TYPES = Set.of("decimal", "date", "time-millis", "time-micros",
             "timestamp-millis", "timestamp-micros", "local-timestamp-millis", "local-timestamp-micros", "uuid");
 
+    /**
+     * Avro field property holding an input column's own name when it is not a valid Avro name ({@code "my col"},
+     * {@code "1st"}, {@code "a-b"}): the Avro schema of a Parquet input names that field with an Avro-safe name.
+     */
+    public static final String INPUT_COLUMN_PROP = "quarry.column";
+
+    /** The input column name of an Avro field of an input schema (see {@link #INPUT_COLUMN_PROP}). */
+    public static String inputName(Schema.Field f) {
+        return f.getObjectProp(INPUT_COLUMN_PROP) instanceof String s ? s : f.name();
+    }
+
+    /** The field of an input schema for an input column name, or null. */
+    public static Schema.Field inputField(Schema s, String column) {
+        for (Schema.Field f : s.getFields()) if (inputName(f).equals(column)) return f;
+        return null;
+    }
+
     /** Avro property on an int/long schema holding the scale of a Parquet INT32/INT64 DECIMAL column. */
     public static final String DECIMAL_SCALE_PROP = "quarry.decimal.scale";
 
@@ -390,7 +407,7 @@ public final class ResultSchema implements Serializable {
         /** Adds the named fields of an input Avro schema as passthrough columns, keeping primitive types. */
         public Builder passthroughFrom(Schema inputSchema, Collection<String> names) {
             for (String n : names) {
-                Schema.Field field = inputSchema.getField(n);
+                Schema.Field field = inputField(inputSchema, n);
                 if (field == null) throw new IllegalArgumentException("input has no column '" + n + "' (columns: " + fieldNames(inputSchema) + ")");
                 passthrough(n, fromAvro(field.schema()));
             }
@@ -449,7 +466,7 @@ public final class ResultSchema implements Serializable {
         }
 
         private static String fieldNames(Schema s) {
-            return s.getFields().stream().map(Schema.Field::name).toList().toString();
+            return s.getFields().stream().map(ResultSchema::inputName).toList().toString();
         }
     }
 }

@@ -14,6 +14,8 @@ import org.apache.flink.formats.parquet.ParquetInputFile;
 import org.apache.parquet.avro.AvroSchemaConverter;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.ParquetMetadata;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Type;
 
 /** Footer-level helpers for Parquet inputs on any Flink {@link FileSystem} (local paths included). */
 public final class ParquetFiles {
@@ -85,13 +87,28 @@ public final class ParquetFiles {
      * (which parquet-avro reads as its unscaled integer) is marked with its scale in the property
      * {@value ResultSchema#DECIMAL_SCALE_PROP}, for passthrough to render the decimal.
      */
-    public static Schema avroSchema(org.apache.parquet.schema.MessageType parquet) {
-        Schema avro = new AvroSchemaConverter(avroConf()).convert(parquet);
-        for (org.apache.parquet.schema.Type t : parquet.getFields()) {
+    public static Schema avroSchema(MessageType parquet) {
+        List<Type> safe = avroSafeFields(parquet.getFields());
+        Schema avro;
+        try {
+            avro = new AvroSchemaConverter(avroConf()).convert(new MessageType(avroName(parquet.getName()), safe));
+        } catch (RuntimeException e) {
+            for (int i = 0; i < safe.size(); i++) {   // name the column that cannot be converted
+                try {
+                    new AvroSchemaConverter(avroConf()).convert(new MessageType("row", safe.get(i)));
+                } catch (RuntimeException one) {
+                    throw new IllegalArgumentException("column '" + parquet.getFields().get(i).getName() + "' has no Avro form: " + one.getMessage(), one);
+                }
+            }
+            throw e;
+        }
+        for (int i = 0; i < safe.size(); i++) {
+            Type t = parquet.getFields().get(i);
+            Schema.Field f = avro.getField(safe.get(i).getName());
+            if (f == null) continue;
+            if (!t.getName().equals(f.name())) f.addProp(ResultSchema.INPUT_COLUMN_PROP, t.getName());
             if (t.isPrimitive() && t.getLogicalTypeAnnotation()
                     instanceof org.apache.parquet.schema.LogicalTypeAnnotation.DecimalLogicalTypeAnnotation d) {
-                Schema.Field f = avro.getField(t.getName());
-                if (f == null) continue;
                 Schema s = f.schema();
                 if (s.getType() == Schema.Type.UNION) s = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).findFirst().orElse(s);
                 if ((s.getType() == Schema.Type.INT || s.getType() == Schema.Type.LONG) && s.getLogicalType() == null) {
@@ -100,6 +117,46 @@ public final class ParquetFiles {
             }
         }
         return avro;
+    }
+
+    /** An Avro-safe name: letters, digits and '_', not starting with a digit. */
+    static String avroName(String name) {
+        return name.matches("[A-Za-z_][A-Za-z0-9_]*") ? name : ResultSchema.sanitize(name);
+    }
+
+    /** The fields with Avro-safe names, unique among them (valid names are kept; others get a suffix on a clash). */
+    static List<Type> avroSafeFields(List<Type> fields) {
+        java.util.Set<String> used = new java.util.HashSet<>();
+        for (Type t : fields) if (avroName(t.getName()).equals(t.getName())) used.add(t.getName());
+        List<Type> out = new ArrayList<>();
+        for (Type t : fields) {
+            String name = t.getName();
+            if (!avroName(name).equals(name)) {
+                String base = avroName(name);
+                name = base;
+                for (int k = 2; used.contains(name); k++) name = base + "_" + k;
+                used.add(name);
+            }
+            out.add(avroSafe(t, name));
+        }
+        return out;
+    }
+
+    /** {@code t} named {@code name}, with Avro-safe names inside (same structure, so the same columns). */
+    public static Type avroSafe(Type t, String name) {
+        if (t.isPrimitive()) {
+            if (t.getName().equals(name)) return t;
+            org.apache.parquet.schema.PrimitiveType p = t.asPrimitiveType();
+            var b = org.apache.parquet.schema.Types.primitive(p.getPrimitiveTypeName(), p.getRepetition()).as(p.getLogicalTypeAnnotation());
+            if (p.getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.FIXED_LEN_BYTE_ARRAY) b = b.length(p.getTypeLength());
+            if (p.getId() != null) b = b.id(p.getId().intValue());
+            return b.named(name);
+        }
+        org.apache.parquet.schema.GroupType g = t.asGroupType();
+        var b = org.apache.parquet.schema.Types.buildGroup(g.getRepetition()).as(g.getLogicalTypeAnnotation())
+                .addFields(avroSafeFields(g.getFields()).toArray(new Type[0]));
+        if (g.getId() != null) b = b.id(g.getId().intValue());
+        return b.named(name);
     }
 
     /** The Avro schema of the first file under {@code path}. */
@@ -149,12 +206,12 @@ public final class ParquetFiles {
     public static Schema project(Schema schema, java.util.Collection<String> columns) {
         List<Schema.Field> fields = new ArrayList<>();
         for (Schema.Field f : schema.getFields()) {
-            if (columns.contains(f.name())) fields.add(new Schema.Field(f, f.schema()));
+            if (columns.contains(ResultSchema.inputName(f))) fields.add(new Schema.Field(f, f.schema()));
         }
         for (String c : columns) {
-            if (schema.getField(c) == null) {
+            if (ResultSchema.inputField(schema, c) == null) {
                 throw new IllegalArgumentException("input has no column '" + c + "'; its columns are "
-                        + schema.getFields().stream().map(Schema.Field::name).toList());
+                        + schema.getFields().stream().map(ResultSchema::inputName).toList());
             }
         }
         return Schema.createRecord(schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);
