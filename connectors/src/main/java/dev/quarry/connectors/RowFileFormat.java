@@ -90,6 +90,18 @@ public abstract class RowFileFormat implements BulkFormat<InputRecord, FileSourc
         return TypeInformation.of(InputRecord.class);
     }
 
+    /** Strict UTF-8 decoding of a binary text value; null when the bytes are not valid UTF-8. */
+    protected static String utf8(byte[] bytes) {
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
+
     /**
      * Sets the file position and, when the row has no id, the fallback id {@code <path>#<row>} with the
      * file's full path (as the source lists it), so same-named files in different folders do not collide.

@@ -212,7 +212,10 @@ public final class ArrowInputFormat extends RowFileFormat {
         FieldVector text = root.getVector(mapping.textField());
         Object t = valueAt(text, i, dictionaries);
         if (t == null) r.invalidReason = "missing_text_field: column '" + mapping.textField() + "' is null";
-        else if (!(t instanceof Text)) r.invalidReason = "wrong_type: column '" + mapping.textField() + "' is " + text.getField().getType() + ", expected utf8";
+        else if (t instanceof byte[] b) {   // binary column: UTF-8 text without the type saying so
+            r.text = utf8(b);
+            if (r.text == null) r.invalidReason = "wrong_type: column '" + mapping.textField() + "' is binary and not valid UTF-8";
+        } else if (!(t instanceof Text)) r.invalidReason = "wrong_type: column '" + mapping.textField() + "' is " + text.getField().getType() + ", expected utf8";
         else r.text = t.toString();
         for (FieldVector v : root.getFieldVectors()) {
             if (mapping.passes(v.getName())) r.passthrough.put(v.getName(), Json.encode(plain(valueAt(v, i, dictionaries))));

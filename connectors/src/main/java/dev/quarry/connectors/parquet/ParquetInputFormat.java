@@ -173,11 +173,23 @@ public final class ParquetInputFormat extends RowFileFormat {
         Schema.Field idColumn = idField == null ? null : ResultSchema.inputField(g.getSchema(), idField);
         if (idColumn != null) {
             Object id = g.get(idColumn.pos());
-            if (id != null) r.id = id.toString();
+            if (id instanceof java.nio.ByteBuffer bb) {   // binary id: its UTF-8 text, else base64
+                byte[] bytes = new byte[bb.remaining()];
+                bb.duplicate().get(bytes);
+                r.id = utf8(bytes);
+                if (r.id == null) r.id = java.util.Base64.getEncoder().encodeToString(bytes);
+            } else if (id != null) {
+                r.id = id.toString();
+            }
         }
         Object text = g.get(ResultSchema.inputField(g.getSchema(), mapping.textField()).pos());
         if (text == null) {
             r.invalidReason = "missing_text_field: column '" + mapping.textField() + "' is null";
+        } else if (text instanceof java.nio.ByteBuffer bb) {   // binary without a UTF-8 annotation
+            byte[] bytes = new byte[bb.remaining()];
+            bb.duplicate().get(bytes);
+            r.text = utf8(bytes);
+            if (r.text == null) r.invalidReason = "wrong_type: column '" + mapping.textField() + "' is binary and not valid UTF-8";
         } else if (!(text instanceof CharSequence)) {
             r.invalidReason = "wrong_type: column '" + mapping.textField() + "' holds " + text.getClass().getSimpleName() + ", expected a string";
         } else {
