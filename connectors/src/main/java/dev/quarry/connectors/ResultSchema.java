@@ -248,6 +248,7 @@ public final class ResultSchema implements Serializable {
             return nonNull.size() == 1 ? fromAvro(nonNull.get(0)) : ColumnType.JSON;
         }
         if (isInt96(s) || s.getObjectProp(DECIMAL_SCALE_PROP) != null) return ColumnType.STRING;
+        if (s.getObjectProp(UNSIGNED_BITS_PROP) instanceof Number bits) return bits.intValue() >= 64 ? ColumnType.STRING : ColumnType.LONG;
         if (s.getLogicalType() != null) return RENDERED_LOGICAL_TYPES.contains(s.getLogicalType().getName()) ? ColumnType.STRING : ColumnType.JSON;
         return switch (s.getType()) {
             case STRING, ENUM -> ColumnType.STRING;
@@ -284,6 +285,12 @@ public final class ResultSchema implements Serializable {
     /** Avro property on an int/long schema holding the scale of a Parquet INT32/INT64 DECIMAL column. */
     public static final String DECIMAL_SCALE_PROP = "quarry.decimal.scale";
 
+    /**
+     * Avro property on an int/long schema holding the width (32 or 64) of an unsigned Parquet integer column:
+     * passed through as a long (32) or a decimal string (64), never negative.
+     */
+    public static final String UNSIGNED_BITS_PROP = "quarry.unsigned.bits";
+
     /** Parquet's legacy INT96 timestamp as parquet-avro reads it with {@code parquet.avro.readInt96AsFixed}. */
     public static boolean isInt96(Schema s) {
         return s.getType() == Schema.Type.FIXED && s.getFixedSize() == 12 && "INT96".equals(s.getName());
@@ -301,6 +308,8 @@ public final class ResultSchema implements Serializable {
             List<Schema> nonNull = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).toList();
             return nonNull.size() == 1 ? avroValueToJson(v, nonNull.get(0)) : avroValueToJson(v);
         }
+        if (s.getObjectProp(UNSIGNED_BITS_PROP) != null && v instanceof Integer n) return Json.encode(Integer.toUnsignedLong(n));
+        if (s.getObjectProp(UNSIGNED_BITS_PROP) != null && v instanceof Long n) return Json.encode(Long.toUnsignedString(n));
         String rendered = render(v, s);
         return rendered != null ? Json.encode(rendered) : avroValueToJson(v);
     }

@@ -99,7 +99,7 @@ public final class ArrowInputFormat extends RowFileFormat {
 
     /**
      * Row {@code i} of {@code v} as Arrow's Java value; a dictionary-encoded column gives the value, not the
-     * index. Decimals, dates, times and timestamps become strings: plain decimal ({@code "12.34"}), ISO-8601
+     * index. Unsigned integers are never negative (64-bit ones are decimal strings). Decimals, dates, times and timestamps become strings: plain decimal ({@code "12.34"}), ISO-8601
      * date, time, and timestamp ({@code "2024-02-29T13:45:30.123Z"} for a timestamp with a time zone, i.e. a UTC
      * instant; without the {@code Z} for one without).
      */
@@ -111,6 +111,10 @@ public final class ArrowInputFormat extends RowFileFormat {
             return valueAt(dictionaries.lookup(enc.getId()).getVector(), Math.toIntExact(index), dictionaries);
         }
         ArrowType t = v.getField().getType();
+        if (t instanceof ArrowType.Int n && !n.getIsSigned()) {   // unsigned: never negative; 64-bit as a decimal string
+            long raw = ((BaseIntVector) v).getValueAsLong(i);
+            return n.getBitWidth() == 64 ? Long.toUnsignedString(raw) : (Object) (raw & ((1L << n.getBitWidth()) - 1));
+        }
         if (t instanceof ArrowType.Decimal) return ((java.math.BigDecimal) v.getObject(i)).toPlainString();
         if (t instanceof ArrowType.Date) {
             long days = v instanceof DateDayVector d ? d.get(i) : Math.floorDiv(((DateMilliVector) v).get(i), 86_400_000L);

@@ -53,7 +53,10 @@ public final class ArrowSchemas {
     public static ColumnType columnType(Field f) {
         ArrowType t = f.getType();
         if (t instanceof ArrowType.Utf8 || t instanceof ArrowType.LargeUtf8) return ColumnType.STRING;
-        if (t instanceof ArrowType.Int i) return i.getBitWidth() == 64 ? ColumnType.LONG : ColumnType.INT;
+        if (t instanceof ArrowType.Int i) {
+            if (!i.getIsSigned() && i.getBitWidth() >= 32) return i.getBitWidth() == 64 ? ColumnType.STRING : ColumnType.LONG;   // as ArrowInputFormat renders them
+            return i.getBitWidth() == 64 ? ColumnType.LONG : ColumnType.INT;
+        }
         if (t instanceof ArrowType.FloatingPoint fp) return fp.getPrecision() == FloatingPointPrecision.DOUBLE ? ColumnType.DOUBLE : ColumnType.FLOAT;
         if (t instanceof ArrowType.Bool) return ColumnType.BOOLEAN;
         // rendered as strings by ArrowInputFormat (plain decimal, ISO-8601)

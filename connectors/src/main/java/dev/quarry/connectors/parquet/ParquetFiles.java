@@ -85,7 +85,8 @@ public final class ParquetFiles {
     /**
      * The Avro schema of a Parquet schema. Avro has no decimal on int/long, so an INT32/INT64 DECIMAL column
      * (which parquet-avro reads as its unscaled integer) is marked with its scale in the property
-     * {@value ResultSchema#DECIMAL_SCALE_PROP}, for passthrough to render the decimal.
+     * {@value ResultSchema#DECIMAL_SCALE_PROP}, for passthrough to render the decimal; an unsigned 32/64-bit
+     * column (read as a signed int/long) with its width in {@value ResultSchema#UNSIGNED_BITS_PROP}.
      */
     public static Schema avroSchema(MessageType parquet) {
         List<Type> safe = avroSafeFields(parquet.getFields());
@@ -107,13 +108,16 @@ public final class ParquetFiles {
             Schema.Field f = avro.getField(safe.get(i).getName());
             if (f == null) continue;
             if (!t.getName().equals(f.name())) f.addProp(ResultSchema.INPUT_COLUMN_PROP, t.getName());
-            if (t.isPrimitive() && t.getLogicalTypeAnnotation()
-                    instanceof org.apache.parquet.schema.LogicalTypeAnnotation.DecimalLogicalTypeAnnotation d) {
-                Schema s = f.schema();
-                if (s.getType() == Schema.Type.UNION) s = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).findFirst().orElse(s);
-                if ((s.getType() == Schema.Type.INT || s.getType() == Schema.Type.LONG) && s.getLogicalType() == null) {
-                    s.addProp(ResultSchema.DECIMAL_SCALE_PROP, d.getScale());
-                }
+            if (!t.isPrimitive()) continue;
+            Schema s = f.schema();
+            if (s.getType() == Schema.Type.UNION) s = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).findFirst().orElse(s);
+            if ((s.getType() != Schema.Type.INT && s.getType() != Schema.Type.LONG) || s.getLogicalType() != null) continue;
+            var annotation = t.getLogicalTypeAnnotation();
+            if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.DecimalLogicalTypeAnnotation d) {
+                s.addProp(ResultSchema.DECIMAL_SCALE_PROP, d.getScale());
+            } else if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.IntLogicalTypeAnnotation n
+                    && !n.isSigned() && n.getBitWidth() >= 32) {
+                s.addProp(ResultSchema.UNSIGNED_BITS_PROP, n.getBitWidth());
             }
         }
         return avro;
