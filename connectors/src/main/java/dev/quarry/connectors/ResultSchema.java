@@ -173,8 +173,8 @@ public final class ResultSchema implements Serializable {
         return switch (type) {
             case STRING -> n.isValueNode() ? n.asText() : n.toString();
             case JSON -> n.toString();
-            case LONG -> n.isIntegralNumber() || (n.isNumber() && n.asDouble() == Math.rint(n.asDouble())) ? n.asLong() : null;
-            case INT -> n.canConvertToInt() && (n.isIntegralNumber() || n.asDouble() == Math.rint(n.asDouble())) ? n.asInt() : null;
+            case LONG -> n.isNumber() && n.canConvertToLong() && (n.isIntegralNumber() || n.asDouble() == Math.rint(n.asDouble())) ? n.asLong() : null;
+            case INT -> n.isNumber() && n.canConvertToInt() && (n.isIntegralNumber() || n.asDouble() == Math.rint(n.asDouble())) ? n.asInt() : null;
             case DOUBLE -> n.isNumber() ? n.asDouble() : null;
             case FLOAT -> n.isNumber() ? (float) n.asDouble() : null;
             case BOOLEAN -> n.isBoolean() ? n.asBoolean() : null;
