@@ -247,7 +247,7 @@ public final class ResultSchema implements Serializable {
             List<Schema> nonNull = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).toList();
             return nonNull.size() == 1 ? fromAvro(nonNull.get(0)) : ColumnType.JSON;
         }
-        if (isInt96(s) || s.getObjectProp(DECIMAL_SCALE_PROP) != null) return ColumnType.STRING;
+        if (isInt96(s) || s.getObjectProp(DECIMAL_SCALE_PROP) != null || s.getObjectProp(LOGICAL_PROP) != null) return ColumnType.STRING;
         if (s.getObjectProp(UNSIGNED_BITS_PROP) instanceof Number bits) return bits.intValue() >= 64 ? ColumnType.STRING : ColumnType.LONG;
         if (s.getLogicalType() != null) return RENDERED_LOGICAL_TYPES.contains(s.getLogicalType().getName()) ? ColumnType.STRING : ColumnType.JSON;
         return switch (s.getType()) {
@@ -291,6 +291,12 @@ public final class ResultSchema implements Serializable {
      */
     public static final String UNSIGNED_BITS_PROP = "quarry.unsigned.bits";
 
+    /**
+     * Avro property naming a Parquet logical type parquet-avro reads as a plain long or bytes: {@code timestamp-nanos},
+     * {@code local-timestamp-nanos}, {@code time-nanos} (longs), {@code json} (UTF-8 bytes) and {@code uuid} (16 bytes); rendered as strings.
+     */
+    public static final String LOGICAL_PROP = "quarry.logical";
+
     /** Parquet's legacy INT96 timestamp as parquet-avro reads it with {@code parquet.avro.readInt96AsFixed}. */
     public static boolean isInt96(Schema s) {
         return s.getType() == Schema.Type.FIXED && s.getFixedSize() == 12 && "INT96".equals(s.getName());
@@ -324,6 +330,23 @@ public final class ResultSchema implements Serializable {
         }
         if (s.getObjectProp(DECIMAL_SCALE_PROP) instanceof Number scale && (v instanceof Integer || v instanceof Long)) {
             return java.math.BigDecimal.valueOf(((Number) v).longValue(), scale.intValue()).toPlainString();
+        }
+        if (s.getObjectProp(LOGICAL_PROP) instanceof String logical) {
+            if (logical.equals("uuid") && v instanceof GenericFixed f && f.bytes().length == 16) {
+                ByteBuffer b = ByteBuffer.wrap(f.bytes());
+                return new java.util.UUID(b.getLong(), b.getLong()).toString();
+            }
+            if (logical.equals("json") && v instanceof ByteBuffer bb) {
+                byte[] bytes = new byte[bb.remaining()];
+                bb.duplicate().get(bytes);
+                return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+            }
+            if (!(v instanceof Long n)) return null;
+            if (logical.equals("time-nanos")) return java.time.format.DateTimeFormatter.ISO_LOCAL_TIME.format(java.time.LocalTime.ofNanoOfDay(n));
+            java.time.Instant instant = java.time.Instant.ofEpochSecond(Math.floorDiv(n, 1_000_000_000L), Math.floorMod(n, 1_000_000_000L));
+            return logical.startsWith("local")
+                    ? java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(java.time.LocalDateTime.ofInstant(instant, java.time.ZoneOffset.UTC))
+                    : java.time.format.DateTimeFormatter.ISO_INSTANT.format(instant);
         }
         LogicalType lt = s.getLogicalType();
         if (lt == null) return null;

@@ -86,10 +86,20 @@ public final class ParquetFiles {
      * The Avro schema of a Parquet schema. Avro has no decimal on int/long, so an INT32/INT64 DECIMAL column
      * (which parquet-avro reads as its unscaled integer) is marked with its scale in the property
      * {@value ResultSchema#DECIMAL_SCALE_PROP}, for passthrough to render the decimal; an unsigned 32/64-bit
-     * column (read as a signed int/long) with its width in {@value ResultSchema#UNSIGNED_BITS_PROP}.
+     * column (read as a signed int/long) with its width in {@value ResultSchema#UNSIGNED_BITS_PROP}; nanosecond
+     * times and timestamps and JSON text (which this Avro version has no logical type for) and UUIDs (read as
+     * fixed(16)) in {@value ResultSchema#LOGICAL_PROP}.
      */
     public static Schema avroSchema(MessageType parquet) {
-        List<Type> safe = avroSafeFields(parquet.getFields());
+        List<Type> safe = new ArrayList<>();
+        for (Type t : avroSafeFields(parquet.getFields())) {
+            // parquet-avro reads an optional UUID column as a string decoded from its 16 raw bytes (garbage);
+            // as plain fixed(16) it hands over the bytes, rendered as the UUID string (LOGICAL_PROP "uuid")
+            safe.add(t.getLogicalTypeAnnotation() instanceof org.apache.parquet.schema.LogicalTypeAnnotation.UUIDLogicalTypeAnnotation
+                    ? org.apache.parquet.schema.Types.primitive(t.asPrimitiveType().getPrimitiveTypeName(), t.getRepetition())
+                            .length(t.asPrimitiveType().getTypeLength()).named(t.getName())
+                    : t);
+        }
         Schema avro;
         try {
             avro = new AvroSchemaConverter(avroConf()).convert(new MessageType(avroName(parquet.getName()), safe));
@@ -111,9 +121,22 @@ public final class ParquetFiles {
             if (!t.isPrimitive()) continue;
             Schema s = f.schema();
             if (s.getType() == Schema.Type.UNION) s = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).findFirst().orElse(s);
-            if ((s.getType() != Schema.Type.INT && s.getType() != Schema.Type.LONG) || s.getLogicalType() != null) continue;
             var annotation = t.getLogicalTypeAnnotation();
-            if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.DecimalLogicalTypeAnnotation d) {
+            if (s.getType() == Schema.Type.FIXED && annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.UUIDLogicalTypeAnnotation) {
+                s.addProp(ResultSchema.LOGICAL_PROP, "uuid");
+            }
+            if (s.getType() == Schema.Type.BYTES && s.getLogicalType() == null
+                    && annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.JsonLogicalTypeAnnotation) {
+                s.addProp(ResultSchema.LOGICAL_PROP, "json");
+            }
+            if ((s.getType() != Schema.Type.INT && s.getType() != Schema.Type.LONG) || s.getLogicalType() != null) continue;
+            if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.TimestampLogicalTypeAnnotation ts
+                    && ts.getUnit() == org.apache.parquet.schema.LogicalTypeAnnotation.TimeUnit.NANOS) {
+                s.addProp(ResultSchema.LOGICAL_PROP, ts.isAdjustedToUTC() ? "timestamp-nanos" : "local-timestamp-nanos");
+            } else if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.TimeLogicalTypeAnnotation tm
+                    && tm.getUnit() == org.apache.parquet.schema.LogicalTypeAnnotation.TimeUnit.NANOS) {
+                s.addProp(ResultSchema.LOGICAL_PROP, "time-nanos");
+            } else if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.DecimalLogicalTypeAnnotation d) {
                 s.addProp(ResultSchema.DECIMAL_SCALE_PROP, d.getScale());
             } else if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.IntLogicalTypeAnnotation n
                     && !n.isSigned() && n.getBitWidth() >= 32) {

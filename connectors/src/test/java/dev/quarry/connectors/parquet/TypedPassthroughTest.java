@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Decimal, date, time, timestamp and legacy INT96 Parquet columns pass through to the results as their
+ * Decimal, date, time, timestamp (millis to nanos), legacy INT96, UUID and JSON Parquet columns pass through to the results as their
  * string renderings (plain decimal, ISO-8601), in the InputRecord and in Parquet and Arrow result files.
  */
 class TypedPassthroughTest {
@@ -60,6 +60,11 @@ class TypedPassthroughTest {
               optional int64 tsmicros (TIMESTAMP(MICROS,true));
               optional int64 lts (TIMESTAMP(MICROS,false));
               optional int96 legacy;
+              optional int64 tsnanos (TIMESTAMP(NANOS,true));
+              optional int64 ltsnanos (TIMESTAMP(NANOS,false));
+              optional int64 tnanos (TIME(NANOS,true));
+              optional fixed_len_byte_array(16) uid (UUID);
+              optional binary js (JSON);
             }
             """);
 
@@ -86,6 +91,7 @@ class TypedPassthroughTest {
     static void write(Path file) throws Exception {
         SimpleGroupFactory f = new SimpleGroupFactory(SCHEMA);
         long micros = ChronoUnit.MICROS.between(Instant.EPOCH, WHEN);
+        long nanos = ChronoUnit.NANOS.between(Instant.EPOCH, WHEN);
         try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new LocalOutputFile(file)).withType(SCHEMA)
                 .withConf(new org.apache.hadoop.conf.Configuration(false)).build()) {
             Group g = f.newGroup()
@@ -100,7 +106,12 @@ class TypedPassthroughTest {
                     .append("tsmillis", WHEN.toEpochMilli())
                     .append("tsmicros", micros)
                     .append("lts", micros)
-                    .append("legacy", int96(WHEN));
+                    .append("legacy", int96(WHEN))
+                    .append("tsnanos", nanos)
+                    .append("ltsnanos", nanos)
+                    .append("tnanos", LocalTime.of(13, 45, 30, 123_456_789).toNanoOfDay())
+                    .append("uid", Binary.fromConstantByteArray(java.util.HexFormat.of().parseHex("0123456789abcdeffedcba9876543210")))
+                    .append("js", "{\"a\": [1, \"é\"]}");
             w.write(g);
             w.write(f.newGroup().append("text", "b"));   // all nulls
         }
@@ -120,6 +131,11 @@ class TypedPassthroughTest {
         EXPECTED.put("tsmicros", "2024-02-29T13:45:30.123456Z");
         EXPECTED.put("lts", "2024-02-29T13:45:30.123456");
         EXPECTED.put("legacy", "2024-02-29T13:45:30.123456789Z");
+        EXPECTED.put("tsnanos", "2024-02-29T13:45:30.123456789Z");
+        EXPECTED.put("ltsnanos", "2024-02-29T13:45:30.123456789");
+        EXPECTED.put("tnanos", "13:45:30.123456789");
+        EXPECTED.put("uid", "01234567-89ab-cdef-fedc-ba9876543210");
+        EXPECTED.put("js", "{\"a\": [1, \"é\"]}");
     }
 
     @Test
@@ -136,7 +152,7 @@ class TypedPassthroughTest {
         List<InputRecord> rows = FileInputs.readAll(new ParquetInputFormat(mapping, fileSchema), in);
         assertEquals(2, rows.size());
         for (Map.Entry<String, String> e : EXPECTED.entrySet()) {
-            assertEquals('"' + e.getValue() + '"', rows.get(0).passthrough.get(e.getKey()), e.getKey());
+            assertEquals(dev.quarry.connectors.Json.encode(e.getValue()), rows.get(0).passthrough.get(e.getKey()), e.getKey());
             assertEquals("null", rows.get(1).passthrough.get(e.getKey()), e.getKey());
         }
 
