@@ -9,7 +9,7 @@ import java.util.Objects;
  * Immutable; validated in {@link Builder#build()}.
  *
  * <p>When no id field is set, or a record lacks it, the id falls back to the record's source position
- * ({@code topic-partition-offset} for Kafka, {@code file#row} for files), which is stable across
+ * ({@code topic-partition-offset} for Kafka, {@code <file path>#row} for files), which is stable across
  * restarts, so exactly-once checks by id still hold.
  */
 public final class InputMapping implements Serializable {

@@ -12,9 +12,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.apache.avro.LogicalType;
+import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericFixed;
 import org.apache.avro.generic.GenericRecord;
 
 /**
@@ -170,8 +173,8 @@ public final class ResultSchema implements Serializable {
         return switch (type) {
             case STRING -> n.isValueNode() ? n.asText() : n.toString();
             case JSON -> n.toString();
-            case LONG -> n.isIntegralNumber() || (n.isNumber() && n.asDouble() == Math.rint(n.asDouble())) ? n.asLong() : null;
-            case INT -> n.canConvertToInt() && (n.isIntegralNumber() || n.asDouble() == Math.rint(n.asDouble())) ? n.asInt() : null;
+            case LONG -> n.isNumber() && n.canConvertToLong() && (n.isIntegralNumber() || n.asDouble() == Math.rint(n.asDouble())) ? n.asLong() : null;
+            case INT -> n.isNumber() && n.canConvertToInt() && (n.isIntegralNumber() || n.asDouble() == Math.rint(n.asDouble())) ? n.asInt() : null;
             case DOUBLE -> n.isNumber() ? n.asDouble() : null;
             case FLOAT -> n.isNumber() ? (float) n.asDouble() : null;
             case BOOLEAN -> n.isBoolean() ? n.asBoolean() : null;
@@ -234,13 +237,19 @@ public final class ResultSchema implements Serializable {
         };
     }
 
-    /** Column type of an input Avro field for passthrough (primitives keep their type; others become JSON text). */
+    /**
+     * Column type of an input Avro field for passthrough: primitives keep their type; decimals, dates,
+     * times, timestamps, UUIDs and Parquet INT96 timestamps become strings (see {@link #avroValueToJson(Object, Schema)});
+     * the rest JSON text.
+     */
     public static ColumnType fromAvro(Schema s) {
         if (s.getType() == Schema.Type.UNION) {
             List<Schema> nonNull = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).toList();
             return nonNull.size() == 1 ? fromAvro(nonNull.get(0)) : ColumnType.JSON;
         }
-        if (s.getLogicalType() != null) return ColumnType.JSON;
+        if (isInt96(s) || s.getObjectProp(DECIMAL_SCALE_PROP) != null || s.getObjectProp(LOGICAL_PROP) != null) return ColumnType.STRING;
+        if (s.getObjectProp(UNSIGNED_BITS_PROP) instanceof Number bits) return bits.intValue() >= 64 ? ColumnType.STRING : ColumnType.LONG;
+        if (s.getLogicalType() != null) return RENDERED_LOGICAL_TYPES.contains(s.getLogicalType().getName()) ? ColumnType.STRING : ColumnType.JSON;
         return switch (s.getType()) {
             case STRING, ENUM -> ColumnType.STRING;
             case LONG -> ColumnType.LONG;
@@ -250,6 +259,134 @@ public final class ResultSchema implements Serializable {
             case BOOLEAN -> ColumnType.BOOLEAN;
             default -> ColumnType.JSON;
         };
+    }
+
+    /** Logical types whose values pass through as strings (plain decimal, ISO-8601 dates, times and timestamps, UUID). */
+    static final Set<String> RENDERED_LOGICAL_TYPES = Set.of("decimal", "date", "time-millis", "time-micros",
+            "timestamp-millis", "timestamp-micros", "local-timestamp-millis", "local-timestamp-micros", "uuid");
+
+    /**
+     * Avro field property holding an input column's own name when it is not a valid Avro name ({@code "my col"},
+     * {@code "1st"}, {@code "a-b"}): the Avro schema of a Parquet input names that field with an Avro-safe name.
+     */
+    public static final String INPUT_COLUMN_PROP = "quarry.column";
+
+    /** The input column name of an Avro field of an input schema (see {@link #INPUT_COLUMN_PROP}). */
+    public static String inputName(Schema.Field f) {
+        return f.getObjectProp(INPUT_COLUMN_PROP) instanceof String s ? s : f.name();
+    }
+
+    /** The field of an input schema for an input column name, or null. */
+    public static Schema.Field inputField(Schema s, String column) {
+        for (Schema.Field f : s.getFields()) if (inputName(f).equals(column)) return f;
+        return null;
+    }
+
+    /** Avro property on an int/long schema holding the scale of a Parquet INT32/INT64 DECIMAL column. */
+    public static final String DECIMAL_SCALE_PROP = "quarry.decimal.scale";
+
+    /**
+     * Avro property on an int/long schema holding the width (32 or 64) of an unsigned Parquet integer column:
+     * passed through as a long (32) or a decimal string (64), never negative.
+     */
+    public static final String UNSIGNED_BITS_PROP = "quarry.unsigned.bits";
+
+    /**
+     * Avro property naming a Parquet logical type parquet-avro reads as a plain long or bytes: {@code timestamp-nanos},
+     * {@code local-timestamp-nanos}, {@code time-nanos} (longs), {@code json} (UTF-8 bytes) and {@code uuid} (16 bytes); rendered as strings.
+     */
+    public static final String LOGICAL_PROP = "quarry.logical";
+
+    /** Parquet's legacy INT96 timestamp as parquet-avro reads it with {@code parquet.avro.readInt96AsFixed}. */
+    public static boolean isInt96(Schema s) {
+        return s.getType() == Schema.Type.FIXED && s.getFixedSize() == 12 && "INT96".equals(s.getName());
+    }
+
+    /**
+     * An Avro field value of schema {@code s} as JSON text: values of the {@link #RENDERED_LOGICAL_TYPES} and
+     * INT96 timestamps as JSON strings (decimal {@code "12.34"}, date {@code "2024-02-29"}, time
+     * {@code "13:45:30.123"}, UTC timestamp {@code "2024-02-29T13:45:30.123456Z"}, local timestamp without the
+     * {@code Z}), anything else as {@link #avroValueToJson(Object)}.
+     */
+    public static String avroValueToJson(Object v, Schema s) {
+        if (v == null) return "null";
+        if (s.getType() == Schema.Type.UNION) {
+            List<Schema> nonNull = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).toList();
+            return nonNull.size() == 1 ? avroValueToJson(v, nonNull.get(0)) : avroValueToJson(v);
+        }
+        if (s.getObjectProp(UNSIGNED_BITS_PROP) != null && v instanceof Integer n) return Json.encode(Integer.toUnsignedLong(n));
+        if (s.getObjectProp(UNSIGNED_BITS_PROP) != null && v instanceof Long n) return Json.encode(Long.toUnsignedString(n));
+        String rendered = render(v, s);
+        return rendered != null ? Json.encode(rendered) : avroValueToJson(v);
+    }
+
+    private static String render(Object v, Schema s) {
+        if (isInt96(s) && v instanceof GenericFixed f) {
+            ByteBuffer b = ByteBuffer.wrap(f.bytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            long nanosOfDay = b.getLong();
+            long julianDay = Integer.toUnsignedLong(b.getInt());
+            return java.time.format.DateTimeFormatter.ISO_INSTANT.format(java.time.LocalDate.ofEpochDay(julianDay - 2440588L)
+                    .atStartOfDay(java.time.ZoneOffset.UTC).toInstant().plusNanos(nanosOfDay));
+        }
+        if (s.getObjectProp(DECIMAL_SCALE_PROP) instanceof Number scale && (v instanceof Integer || v instanceof Long)) {
+            return java.math.BigDecimal.valueOf(((Number) v).longValue(), scale.intValue()).toPlainString();
+        }
+        if (s.getObjectProp(LOGICAL_PROP) instanceof String logical) {
+            if (logical.equals("uuid") && v instanceof GenericFixed f && f.bytes().length == 16) {
+                ByteBuffer b = ByteBuffer.wrap(f.bytes());
+                return new java.util.UUID(b.getLong(), b.getLong()).toString();
+            }
+            if (logical.equals("json") && v instanceof ByteBuffer bb) {
+                byte[] bytes = new byte[bb.remaining()];
+                bb.duplicate().get(bytes);
+                return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+            }
+            if (!(v instanceof Long n)) return null;
+            if (logical.equals("time-nanos")) return java.time.format.DateTimeFormatter.ISO_LOCAL_TIME.format(java.time.LocalTime.ofNanoOfDay(n));
+            java.time.Instant instant = java.time.Instant.ofEpochSecond(Math.floorDiv(n, 1_000_000_000L), Math.floorMod(n, 1_000_000_000L));
+            return logical.startsWith("local")
+                    ? java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(java.time.LocalDateTime.ofInstant(instant, java.time.ZoneOffset.UTC))
+                    : java.time.format.DateTimeFormatter.ISO_INSTANT.format(instant);
+        }
+        LogicalType lt = s.getLogicalType();
+        if (lt == null) return null;
+        switch (lt.getName()) {
+            case "decimal" -> {
+                java.math.BigInteger unscaled;
+                if (v instanceof Integer || v instanceof Long) unscaled = java.math.BigInteger.valueOf(((Number) v).longValue());
+                else if (v instanceof ByteBuffer bb) {
+                    byte[] bytes = new byte[bb.remaining()];
+                    bb.duplicate().get(bytes);
+                    unscaled = new java.math.BigInteger(bytes);
+                } else if (v instanceof GenericFixed f) unscaled = new java.math.BigInteger(f.bytes());
+                else if (v instanceof java.math.BigDecimal d) return d.toPlainString();
+                else return null;
+                return new java.math.BigDecimal(unscaled, ((LogicalTypes.Decimal) lt).getScale()).toPlainString();
+            }
+            case "date" -> {
+                return v instanceof Number n ? java.time.LocalDate.ofEpochDay(n.longValue()).toString() : null;
+            }
+            case "time-millis", "time-micros" -> {
+                if (!(v instanceof Number n)) return null;
+                long nanos = n.longValue() * ("time-millis".equals(lt.getName()) ? 1_000_000L : 1_000L);
+                return java.time.format.DateTimeFormatter.ISO_LOCAL_TIME.format(java.time.LocalTime.ofNanoOfDay(nanos));
+            }
+            case "timestamp-millis", "timestamp-micros", "local-timestamp-millis", "local-timestamp-micros" -> {
+                if (!(v instanceof Number n)) return null;
+                long t = n.longValue();
+                java.time.Instant instant = lt.getName().endsWith("millis") ? java.time.Instant.ofEpochMilli(t)
+                        : java.time.Instant.ofEpochSecond(Math.floorDiv(t, 1_000_000L), Math.floorMod(t, 1_000_000L) * 1000L);
+                return lt.getName().startsWith("local")
+                        ? java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(java.time.LocalDateTime.ofInstant(instant, java.time.ZoneOffset.UTC))
+                        : java.time.format.DateTimeFormatter.ISO_INSTANT.format(instant);
+            }
+            case "uuid" -> {
+                return v.toString();
+            }
+            default -> {
+                return null;
+            }
+        }
     }
 
     /** An Avro field value as JSON text (used for passthrough values read from Parquet or Arrow). */
@@ -302,7 +439,7 @@ public final class ResultSchema implements Serializable {
         /** Adds the named fields of an input Avro schema as passthrough columns, keeping primitive types. */
         public Builder passthroughFrom(Schema inputSchema, Collection<String> names) {
             for (String n : names) {
-                Schema.Field field = inputSchema.getField(n);
+                Schema.Field field = inputField(inputSchema, n);
                 if (field == null) throw new IllegalArgumentException("input has no column '" + n + "' (columns: " + fieldNames(inputSchema) + ")");
                 passthrough(n, fromAvro(field.schema()));
             }
@@ -361,7 +498,7 @@ public final class ResultSchema implements Serializable {
         }
 
         private static String fieldNames(Schema s) {
-            return s.getFields().stream().map(Schema.Field::name).toList().toString();
+            return s.getFields().stream().map(ResultSchema::inputName).toList().toString();
         }
     }
 }

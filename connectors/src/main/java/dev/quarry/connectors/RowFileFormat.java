@@ -43,17 +43,41 @@ public abstract class RowFileFormat implements BulkFormat<InputRecord, FileSourc
 
     @Override
     public Reader<InputRecord> createReader(Configuration config, FileSourceSplit split) throws IOException {
-        return new RowReader(open(config, split.path(), split.fileSize()), split.path(), 0);
+        return new RowReader(openNamed(config, split.path(), split.fileSize()), split.path(), 0);
     }
 
     @Override
     public Reader<InputRecord> restoreReader(Configuration config, FileSourceSplit split) throws IOException {
         long skip = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
-        Rows rows = open(config, split.path(), split.fileSize());
-        for (long i = 0; i < skip; i++) {
-            if (rows.next() == null) break;
+        Rows rows = openNamed(config, split.path(), split.fileSize());
+        try {
+            for (long i = 0; i < skip; i++) {
+                if (rows.next() == null) break;
+            }
+        } catch (IOException | RuntimeException e) {
+            rows.close();
+            throw named(split.path(), "skipping the first " + skip + " rows", e);
         }
         return new RowReader(rows, split.path(), skip);
+    }
+
+    private Rows openNamed(Configuration config, Path path, long fileSize) throws IOException {
+        try {
+            return open(config, path, fileSize);
+        } catch (IOException | RuntimeException e) {
+            throw named(path, "opening it", e);
+        }
+    }
+
+    /**
+     * An exception from reading {@code path} as an IOException whose message names the file (a library's
+     * own message often names only an internal stream object); one that already names it is kept.
+     */
+    public static IOException named(Path path, String when, Throwable e) {
+        String msg = String.valueOf(e.getMessage());
+        if (msg.contains(path.toString())) return e instanceof IOException io ? io : new IOException(msg, e);
+        return new IOException("cannot read input file " + path + " (" + when + "): "
+                + (e.getMessage() == null ? e.toString() : e.getClass().getSimpleName() + ": " + msg), e);
     }
 
     @Override
@@ -66,11 +90,26 @@ public abstract class RowFileFormat implements BulkFormat<InputRecord, FileSourc
         return TypeInformation.of(InputRecord.class);
     }
 
-    /** Sets the file position and the fallback id ({@code file#row}) when the row has no id. */
+    /** Strict UTF-8 decoding of a binary text value; null when the bytes are not valid UTF-8. */
+    protected static String utf8(byte[] bytes) {
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Sets the file position and, when the row has no id, the fallback id {@code <path>#<row>} with the
+     * file's full path (as the source lists it), so same-named files in different folders do not collide.
+     */
     protected static void place(InputRecord r, Path path, long row) {
         r.sourceFile = path.toString();
         r.sourceRow = row;
-        if (r.id == null) r.id = path.getName() + "#" + row;
+        if (r.id == null) r.id = r.sourceFile + "#" + row;
     }
 
     private static final class RowReader implements Reader<InputRecord> {
@@ -89,7 +128,12 @@ public abstract class RowFileFormat implements BulkFormat<InputRecord, FileSourc
             List<InputRecord> batch = new ArrayList<>(DEFAULT_BATCH_ROWS);
             long start = emitted;
             while (batch.size() < DEFAULT_BATCH_ROWS) {
-                InputRecord r = rows.next();
+                InputRecord r;
+                try {
+                    r = rows.next();
+                } catch (IOException | RuntimeException e) {
+                    throw named(path, "at row " + emitted, e);
+                }
                 if (r == null) break;
                 place(r, path, emitted);
                 emitted++;

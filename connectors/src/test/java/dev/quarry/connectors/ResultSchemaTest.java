@@ -57,6 +57,12 @@ class ResultSchemaTest {
         assertNull(ResultSchema.fromJson("\"abc\"", ColumnType.LONG));
         assertNull(ResultSchema.fromJson("1.5", ColumnType.LONG));
         assertEquals(3L, ResultSchema.fromJson("3.0", ColumnType.LONG));
+        // out of range for the column: null, not a wrapped-around number
+        assertNull(ResultSchema.fromJson("12345678901234567890", ColumnType.LONG));
+        assertNull(ResultSchema.fromJson("1e30", ColumnType.LONG));
+        assertNull(ResultSchema.fromJson("3000000000", ColumnType.INT));
+        assertEquals(-9223372036854775808L, ResultSchema.fromJson("-9223372036854775808", ColumnType.LONG));
+        assertEquals(List.of(7L), ResultSchema.fromJson("[7]", ColumnType.LONG_ARRAY));
         assertEquals("{\"a\":1}", ResultSchema.fromJson("{\"a\":1}", ColumnType.STRING));
     }
 

@@ -49,13 +49,18 @@ public final class ArrowSchemas {
         return new Field(name, new FieldType(nullable, t, null), null);
     }
 
-    /** Passthrough column type of an Arrow input field (primitives keep their type; the rest become JSON text). */
+    /** Passthrough column type of an Arrow input field (primitives keep their type; decimals, dates, times, timestamps are strings; the rest JSON text). */
     public static ColumnType columnType(Field f) {
         ArrowType t = f.getType();
         if (t instanceof ArrowType.Utf8 || t instanceof ArrowType.LargeUtf8) return ColumnType.STRING;
-        if (t instanceof ArrowType.Int i) return i.getBitWidth() == 64 ? ColumnType.LONG : ColumnType.INT;
+        if (t instanceof ArrowType.Int i) {
+            if (!i.getIsSigned() && i.getBitWidth() >= 32) return i.getBitWidth() == 64 ? ColumnType.STRING : ColumnType.LONG;   // as ArrowInputFormat renders them
+            return i.getBitWidth() == 64 ? ColumnType.LONG : ColumnType.INT;
+        }
         if (t instanceof ArrowType.FloatingPoint fp) return fp.getPrecision() == FloatingPointPrecision.DOUBLE ? ColumnType.DOUBLE : ColumnType.FLOAT;
         if (t instanceof ArrowType.Bool) return ColumnType.BOOLEAN;
+        // rendered as strings by ArrowInputFormat (plain decimal, ISO-8601)
+        if (t instanceof ArrowType.Decimal || t instanceof ArrowType.Date || t instanceof ArrowType.Time || t instanceof ArrowType.Timestamp) return ColumnType.STRING;
         return ColumnType.JSON;
     }
 }

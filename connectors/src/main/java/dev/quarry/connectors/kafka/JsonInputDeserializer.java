@@ -1,5 +1,8 @@
 package dev.quarry.connectors.kafka;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.InputRecord;
@@ -19,7 +22,7 @@ import org.apache.kafka.common.header.Header;
 
 /**
  * Reads JSON objects from Kafka into {@link InputRecord}s. Never throws: a value that is not valid
- * UTF-8, not valid JSON, not an object, lacks the text field or has a non-string text becomes an
+ * UTF-8, not valid JSON (including anything but whitespace after the value), not an object, lacks the text field or has a non-string text becomes an
  * {@code InputRecord} with {@link InputRecord#invalidReason} and the raw bytes, which the job routes
  * to the dead-letter topic. Empty text is passed on (the engine reports it as {@code empty_input}).
  *
@@ -60,9 +63,21 @@ public final class JsonInputDeserializer implements KafkaRecordDeserializationSc
             } catch (CharacterCodingException e) {
                 return invalid(r, value, "invalid_utf8: the value is not valid UTF-8 (" + e.getMessage() + ")");
             }
+            if (s.startsWith("\uFEFF")) s = s.substring(1);   // a UTF-8 byte order mark is not content
             JsonNode node;
-            try {
-                node = Json.MAPPER.readTree(s);
+            try (JsonParser p = Json.MAPPER.createParser(s)) {
+                node = Json.MAPPER.readTree(p);
+                JsonLocation end = p.currentLocation();
+                JsonToken more;
+                try {
+                    more = p.nextToken();
+                } catch (Exception e) {
+                    more = JsonToken.NOT_AVAILABLE;
+                }
+                if (more != null) {
+                    return invalid(r, value, "invalid_json: trailing content after the JSON value (line " + end.getLineNr()
+                            + ", column " + end.getColumnNr() + ")");
+                }
             } catch (Exception e) {
                 return invalid(r, value, "invalid_json: " + firstLine(e.getMessage()));
             }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import dev.quarry.connectors.ResultSchema;
 import org.apache.avro.Schema;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileStatus;
@@ -13,6 +14,8 @@ import org.apache.flink.formats.parquet.ParquetInputFile;
 import org.apache.parquet.avro.AvroSchemaConverter;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.ParquetMetadata;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Type;
 
 /** Footer-level helpers for Parquet inputs on any Flink {@link FileSystem} (local paths included). */
 public final class ParquetFiles {
@@ -47,12 +50,14 @@ public final class ParquetFiles {
 
     /** Reads one file's footer. */
     public static ParquetMetadata footer(Path file) throws IOException {
-        FileSystem fs = file.getFileSystem();
-        long len = fs.getFileStatus(file).getLen();
-        try (FSDataInputStream in = fs.open(file);
-                ParquetFileReader r = ParquetFileReader.open(new ParquetInputFile(in, len))) {
-            return r.getFooter();
-        } catch (RuntimeException e) {
+        try {
+            FileSystem fs = file.getFileSystem();
+            long len = fs.getFileStatus(file).getLen();
+            try (FSDataInputStream in = fs.open(file);
+                    ParquetFileReader r = ParquetFileReader.open(new ParquetInputFile(in, len))) {
+                return r.getFooter();
+            }
+        } catch (IOException | RuntimeException e) {
             throw new IOException("not a readable Parquet file: " + file + " (" + e.getMessage() + ")", e);
         }
     }
@@ -70,14 +75,127 @@ public final class ParquetFiles {
         return n;
     }
 
+    /** Parquet-to-Avro settings: legacy INT96 timestamps are read as 12-byte fixed values (rendered as ISO instants). */
+    static org.apache.hadoop.conf.Configuration avroConf() {
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(false);
+        conf.setBoolean(org.apache.parquet.avro.AvroReadSupport.READ_INT96_AS_FIXED, true);
+        return conf;
+    }
+
+    /**
+     * The Avro schema of a Parquet schema. Avro has no decimal on int/long, so an INT32/INT64 DECIMAL column
+     * (which parquet-avro reads as its unscaled integer) is marked with its scale in the property
+     * {@value ResultSchema#DECIMAL_SCALE_PROP}, for passthrough to render the decimal; an unsigned 32/64-bit
+     * column (read as a signed int/long) with its width in {@value ResultSchema#UNSIGNED_BITS_PROP}; nanosecond
+     * times and timestamps and JSON text (which this Avro version has no logical type for) and UUIDs (read as
+     * fixed(16)) in {@value ResultSchema#LOGICAL_PROP}.
+     */
+    public static Schema avroSchema(MessageType parquet) {
+        List<Type> safe = new ArrayList<>();
+        for (Type t : avroSafeFields(parquet.getFields())) {
+            // parquet-avro reads an optional UUID column as a string decoded from its 16 raw bytes (garbage);
+            // as plain fixed(16) it hands over the bytes, rendered as the UUID string (LOGICAL_PROP "uuid")
+            safe.add(t.getLogicalTypeAnnotation() instanceof org.apache.parquet.schema.LogicalTypeAnnotation.UUIDLogicalTypeAnnotation
+                    ? org.apache.parquet.schema.Types.primitive(t.asPrimitiveType().getPrimitiveTypeName(), t.getRepetition())
+                            .length(t.asPrimitiveType().getTypeLength()).named(t.getName())
+                    : t);
+        }
+        Schema avro;
+        try {
+            avro = new AvroSchemaConverter(avroConf()).convert(new MessageType(avroName(parquet.getName()), safe));
+        } catch (RuntimeException e) {
+            for (int i = 0; i < safe.size(); i++) {   // name the column that cannot be converted
+                try {
+                    new AvroSchemaConverter(avroConf()).convert(new MessageType("row", safe.get(i)));
+                } catch (RuntimeException one) {
+                    throw new IllegalArgumentException("column '" + parquet.getFields().get(i).getName() + "' has no Avro form: " + one.getMessage(), one);
+                }
+            }
+            throw e;
+        }
+        for (int i = 0; i < safe.size(); i++) {
+            Type t = parquet.getFields().get(i);
+            Schema.Field f = avro.getField(safe.get(i).getName());
+            if (f == null) continue;
+            if (!t.getName().equals(f.name())) f.addProp(ResultSchema.INPUT_COLUMN_PROP, t.getName());
+            if (!t.isPrimitive()) continue;
+            Schema s = f.schema();
+            if (s.getType() == Schema.Type.UNION) s = s.getTypes().stream().filter(x -> x.getType() != Schema.Type.NULL).findFirst().orElse(s);
+            var annotation = t.getLogicalTypeAnnotation();
+            if (s.getType() == Schema.Type.FIXED && annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.UUIDLogicalTypeAnnotation) {
+                s.addProp(ResultSchema.LOGICAL_PROP, "uuid");
+            }
+            if (s.getType() == Schema.Type.BYTES && s.getLogicalType() == null
+                    && annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.JsonLogicalTypeAnnotation) {
+                s.addProp(ResultSchema.LOGICAL_PROP, "json");
+            }
+            if ((s.getType() != Schema.Type.INT && s.getType() != Schema.Type.LONG) || s.getLogicalType() != null) continue;
+            if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.TimestampLogicalTypeAnnotation ts
+                    && ts.getUnit() == org.apache.parquet.schema.LogicalTypeAnnotation.TimeUnit.NANOS) {
+                s.addProp(ResultSchema.LOGICAL_PROP, ts.isAdjustedToUTC() ? "timestamp-nanos" : "local-timestamp-nanos");
+            } else if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.TimeLogicalTypeAnnotation tm
+                    && tm.getUnit() == org.apache.parquet.schema.LogicalTypeAnnotation.TimeUnit.NANOS) {
+                s.addProp(ResultSchema.LOGICAL_PROP, "time-nanos");
+            } else if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.DecimalLogicalTypeAnnotation d) {
+                s.addProp(ResultSchema.DECIMAL_SCALE_PROP, d.getScale());
+            } else if (annotation instanceof org.apache.parquet.schema.LogicalTypeAnnotation.IntLogicalTypeAnnotation n
+                    && !n.isSigned() && n.getBitWidth() >= 32) {
+                s.addProp(ResultSchema.UNSIGNED_BITS_PROP, n.getBitWidth());
+            }
+        }
+        return avro;
+    }
+
+    /** An Avro-safe name: letters, digits and '_', not starting with a digit. */
+    static String avroName(String name) {
+        return name.matches("[A-Za-z_][A-Za-z0-9_]*") ? name : ResultSchema.sanitize(name);
+    }
+
+    /** The fields with Avro-safe names, unique among them (valid names are kept; others get a suffix on a clash). */
+    static List<Type> avroSafeFields(List<Type> fields) {
+        java.util.Set<String> used = new java.util.HashSet<>();
+        for (Type t : fields) if (avroName(t.getName()).equals(t.getName())) used.add(t.getName());
+        List<Type> out = new ArrayList<>();
+        for (Type t : fields) {
+            String name = t.getName();
+            if (!avroName(name).equals(name)) {
+                String base = avroName(name);
+                name = base;
+                for (int k = 2; used.contains(name); k++) name = base + "_" + k;
+                used.add(name);
+            }
+            out.add(avroSafe(t, name));
+        }
+        return out;
+    }
+
+    /** {@code t} named {@code name}, with Avro-safe names inside (same structure, so the same columns). */
+    public static Type avroSafe(Type t, String name) {
+        if (t.isPrimitive()) {
+            if (t.getName().equals(name)) return t;
+            org.apache.parquet.schema.PrimitiveType p = t.asPrimitiveType();
+            var b = org.apache.parquet.schema.Types.primitive(p.getPrimitiveTypeName(), p.getRepetition()).as(p.getLogicalTypeAnnotation());
+            if (p.getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.FIXED_LEN_BYTE_ARRAY) b = b.length(p.getTypeLength());
+            if (p.getId() != null) b = b.id(p.getId().intValue());
+            return b.named(name);
+        }
+        org.apache.parquet.schema.GroupType g = t.asGroupType();
+        var b = org.apache.parquet.schema.Types.buildGroup(g.getRepetition()).as(g.getLogicalTypeAnnotation())
+                .addFields(avroSafeFields(g.getFields()).toArray(new Type[0]));
+        if (g.getId() != null) b = b.id(g.getId().intValue());
+        return b.named(name);
+    }
+
     /** The Avro schema of the first file under {@code path}. */
     public static Schema readSchema(Path path) {
         List<Path> files = listFiles(path);
         if (files.isEmpty()) throw new IllegalArgumentException("no Parquet files under " + path);
         try {
-            return new AvroSchemaConverter().convert(footer(files.get(0)).getFileMetaData().getSchema());
+            return avroSchema(footer(files.get(0)).getFileMetaData().getSchema());
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("cannot convert the schema of Parquet file " + files.get(0) + ": " + e.getMessage(), e);
         }
     }
 
@@ -115,12 +233,12 @@ public final class ParquetFiles {
     public static Schema project(Schema schema, java.util.Collection<String> columns) {
         List<Schema.Field> fields = new ArrayList<>();
         for (Schema.Field f : schema.getFields()) {
-            if (columns.contains(f.name())) fields.add(new Schema.Field(f, f.schema()));
+            if (columns.contains(ResultSchema.inputName(f))) fields.add(new Schema.Field(f, f.schema()));
         }
         for (String c : columns) {
-            if (schema.getField(c) == null) {
+            if (ResultSchema.inputField(schema, c) == null) {
                 throw new IllegalArgumentException("input has no column '" + c + "'; its columns are "
-                        + schema.getFields().stream().map(Schema.Field::name).toList());
+                        + schema.getFields().stream().map(ResultSchema::inputName).toList());
             }
         }
         return Schema.createRecord(schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -18,9 +19,15 @@ import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.formats.parquet.ParquetInputFile;
-import org.apache.parquet.avro.AvroParquetReader;
 import org.apache.parquet.avro.AvroReadSupport;
+import org.apache.parquet.conf.ParquetConfiguration;
 import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.io.api.RecordMaterializer;
+import org.apache.parquet.hadoop.api.InitContext;
+import org.apache.parquet.hadoop.api.ReadSupport;
+import org.apache.parquet.io.InputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Type;
 
 /**
  * Reads Parquet files into {@link InputRecord}s, decoding only the id, text and passthrough columns
@@ -48,15 +55,15 @@ public final class ParquetInputFormat extends RowFileFormat {
 
     /** id (when present in the file), text, and passthrough columns. */
     public static List<String> neededColumns(InputMapping mapping, Schema fileSchema) {
-        if (fileSchema.getField(mapping.textField()) == null) {
+        if (ResultSchema.inputField(fileSchema, mapping.textField()) == null) {
             throw new IllegalArgumentException("input has no text column '" + mapping.textField() + "'; its columns are "
-                    + fileSchema.getFields().stream().map(Schema.Field::name).toList());
+                    + fileSchema.getFields().stream().map(ResultSchema::inputName).toList());
         }
         Set<String> cols = new LinkedHashSet<>();
-        if (mapping.idField() != null && fileSchema.getField(mapping.idField()) != null) cols.add(mapping.idField());
+        if (mapping.idField() != null && ResultSchema.inputField(fileSchema, mapping.idField()) != null) cols.add(mapping.idField());
         cols.add(mapping.textField());
         if (mapping.passthroughFields() != null) cols.addAll(mapping.passthroughFields());
-        else for (Schema.Field f : fileSchema.getFields()) if (mapping.passes(f.name())) cols.add(f.name());
+        else for (Schema.Field f : fileSchema.getFields()) if (mapping.passes(ResultSchema.inputName(f))) cols.add(ResultSchema.inputName(f));
         return new ArrayList<>(cols);
     }
 
@@ -77,17 +84,20 @@ public final class ParquetInputFormat extends RowFileFormat {
         FileSystem fs = path.getFileSystem();
         FSDataInputStream in = fs.open(path);
         org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(false);
-        AvroReadSupport.setRequestedProjection(conf, projection());
+        conf.setBoolean(AvroReadSupport.READ_INT96_AS_FIXED, true);   // legacy timestamps, rendered in ResultSchema
         AvroReadSupport.setAvroReadSchema(conf, projection());
         ParquetReader<GenericRecord> reader;
         try {
-            reader = AvroParquetReader.<GenericRecord>builder(new ParquetInputFile(in, fileSize))
-                    .withDataModel(GenericData.get())
-                    .withConf(conf)
-                    .build();
+            org.apache.parquet.schema.MessageType fileSchema = ParquetFiles.footer(path).getFileMetaData().getSchema();
+            if (!fileSchema.containsField(mapping.textField())) {
+                throw new IOException("Parquet file " + path + " has no text column '" + mapping.textField() + "'; its columns are "
+                        + fileSchema.getFields().stream().map(org.apache.parquet.schema.Type::getName).toList());
+            }
+            reader = new ProjectingReader(new ParquetInputFile(in, fileSize), projection()).withConf(conf).build();
         } catch (IOException | RuntimeException e) {
             in.close();
-            throw new IOException("cannot read Parquet file " + path + ": " + e.getMessage(), e);
+            throw e.getMessage() != null && e.getMessage().contains(path.toString()) && e instanceof IOException io ? io
+                    : new IOException("cannot read Parquet file " + path + ": " + e.getMessage(), e);
         }
         return new Rows() {
             @Override
@@ -107,23 +117,87 @@ public final class ParquetInputFormat extends RowFileFormat {
         };
     }
 
+    /**
+     * Reads only the projection's columns, chosen by name from the file's own Parquet schema (not the
+     * projection converted back from Avro, which would not match INT96 or INT32/INT64 decimal columns).
+     */
+    private static final class ProjectingReader extends ParquetReader.Builder<GenericRecord> {
+        private final Schema projection;
+
+        ProjectingReader(InputFile file, Schema projection) {
+            super(file);
+            this.projection = projection;
+        }
+
+        @Override
+        protected ReadSupport<GenericRecord> getReadSupport() {
+            return new AvroReadSupport<>(GenericData.get()) {
+                @Override
+                public ReadContext init(InitContext context) {
+                    ReadContext all = super.init(context);
+                    MessageType file = context.getFileSchema();
+                    List<Type> keep = new ArrayList<>();
+                    for (Type t : file.getFields()) if (ResultSchema.inputField(projection, t.getName()) != null) keep.add(t);
+                    return new ReadContext(new MessageType(file.getName(), keep), all.getReadSupportMetadata());
+                }
+
+                @Override
+                public RecordMaterializer<GenericRecord> prepareForRead(org.apache.hadoop.conf.Configuration conf,
+                        Map<String, String> meta, MessageType fileSchema, ReadContext context) {
+                    return super.prepareForRead(conf, meta, fileSchema, avroNamed(context));
+                }
+
+                @Override
+                public RecordMaterializer<GenericRecord> prepareForRead(ParquetConfiguration conf,
+                        Map<String, String> meta, MessageType fileSchema, ReadContext context) {
+                    return super.prepareForRead(conf, meta, fileSchema, avroNamed(context));
+                }
+            };
+        }
+
+        /**
+         * The requested columns under the projection's Avro field names, for the record materializer (which
+         * matches Avro fields by name; the columns themselves are read by position, so renaming is safe).
+         */
+        private ReadSupport.ReadContext avroNamed(ReadSupport.ReadContext context) {
+            MessageType requested = context.getRequestedSchema();
+            List<Type> named = new ArrayList<>();
+            for (Type t : requested.getFields()) named.add(ParquetFiles.avroSafe(t, ResultSchema.inputField(projection, t.getName()).name()));
+            return new ReadSupport.ReadContext(new MessageType(requested.getName(), named), context.getReadSupportMetadata());
+        }
+    }
+
     InputRecord toInput(GenericRecord g) {
         InputRecord r = new InputRecord();
         String idField = mapping.idField();
-        if (idField != null && g.getSchema().getField(idField) != null) {
-            Object id = g.get(idField);
-            if (id != null) r.id = id.toString();
+        Schema.Field idColumn = idField == null ? null : ResultSchema.inputField(g.getSchema(), idField);
+        if (idColumn != null) {
+            Object id = g.get(idColumn.pos());
+            if (id instanceof java.nio.ByteBuffer bb) {   // binary id: its UTF-8 text, else base64
+                byte[] bytes = new byte[bb.remaining()];
+                bb.duplicate().get(bytes);
+                r.id = utf8(bytes);
+                if (r.id == null) r.id = java.util.Base64.getEncoder().encodeToString(bytes);
+            } else if (id != null) {
+                r.id = id.toString();
+            }
         }
-        Object text = g.get(mapping.textField());
+        Object text = g.get(ResultSchema.inputField(g.getSchema(), mapping.textField()).pos());
         if (text == null) {
             r.invalidReason = "missing_text_field: column '" + mapping.textField() + "' is null";
+        } else if (text instanceof java.nio.ByteBuffer bb) {   // binary without a UTF-8 annotation
+            byte[] bytes = new byte[bb.remaining()];
+            bb.duplicate().get(bytes);
+            r.text = utf8(bytes);
+            if (r.text == null) r.invalidReason = "wrong_type: column '" + mapping.textField() + "' is binary and not valid UTF-8";
         } else if (!(text instanceof CharSequence)) {
             r.invalidReason = "wrong_type: column '" + mapping.textField() + "' holds " + text.getClass().getSimpleName() + ", expected a string";
         } else {
             r.text = text.toString();
         }
         for (Schema.Field f : g.getSchema().getFields()) {
-            if (mapping.passes(f.name())) r.passthrough.put(f.name(), ResultSchema.avroValueToJson(g.get(f.pos())));
+            String column = ResultSchema.inputName(f);
+            if (mapping.passes(column)) r.passthrough.put(column, ResultSchema.avroValueToJson(g.get(f.pos()), f.schema()));
         }
         if (r.invalidReason != null) r.raw = g.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         return r;

@@ -75,6 +75,50 @@ class JsonInputDeserializerTest {
         assertEquals("", r.text);
     }
 
+    @Test
+    void trailingContentAfterTheObjectIsInvalid() {
+        assertReason("{\"id\":1,\"text\":\"a\"} junk", "invalid_json");
+        assertReason("{\"id\":1,\"text\":\"a\"}{\"id\":2,\"text\":\"b\"}", "invalid_json");
+        InputRecord r = parse("{\"id\":1,\"text\":\"a\"} junk");
+        assertTrue(r.invalidReason.contains("trailing"), r.invalidReason);
+        assertEquals("in-2@17", r.sourceDescription());
+        // trailing whitespace (a line's CR LF) is fine
+        assertNull(parse("{\"id\":1,\"text\":\"a\"} \r\n").invalidReason);
+    }
+
+    @Test
+    void manyDigitNumbersKeepEveryDigit() {
+        InputRecord r = parse("{\"id\":12345678901234567890,\"text\":\"t\",\"big\":123456789012345678901234567890,"
+                + "\"dec\":0.12345678901234567890123,\"z\":1.50,\"n\":[3.14159265358979323846264]}");
+        assertNull(r.invalidReason);
+        assertEquals("12345678901234567890", r.id);
+        assertEquals("123456789012345678901234567890", r.passthrough.get("big"));
+        assertEquals("0.12345678901234567890123", r.passthrough.get("dec"));
+        assertEquals("1.50", r.passthrough.get("z"));
+        assertEquals("[3.14159265358979323846264]", r.passthrough.get("n"));
+        assertEquals("1.00000000000000000001", parse("{\"id\":1.00000000000000000001,\"text\":\"t\"}").id);
+        // and on the way out (Kafka result JSON)
+        dev.quarry.connectors.ResultRecord out = new dev.quarry.connectors.ResultRecord();
+        out.id = r.id;
+        out.passthrough.putAll(r.passthrough);
+        String json = new String(ResultJson.toBytes(out), StandardCharsets.UTF_8);
+        assertTrue(json.contains("\"dec\":0.12345678901234567890123") && json.contains("\"big\":123456789012345678901234567890"), json);
+    }
+
+    @Test
+    void utf8BomIsTolerated() {
+        byte[] json = "{\"id\":\"b\",\"text\":\"hi\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] withBom = new byte[json.length + 3];
+        withBom[0] = (byte) 0xEF;
+        withBom[1] = (byte) 0xBB;
+        withBom[2] = (byte) 0xBF;
+        System.arraycopy(json, 0, withBom, 3, json.length);
+        InputRecord r = parse(withBom);
+        assertNull(r.invalidReason, r.invalidReason);
+        assertEquals("b", r.id);
+        assertEquals("hi", r.text);
+    }
+
     private void assertReason(String json, String code) {
         InputRecord r = parse(json);
         assertTrue(r.invalidReason != null && r.invalidReason.startsWith(code), json + " -> " + r.invalidReason);
