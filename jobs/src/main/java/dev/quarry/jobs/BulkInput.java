@@ -21,7 +21,6 @@ import org.apache.avro.Schema;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
-import org.apache.parquet.avro.AvroSchemaConverter;
 
 /**
  * The input of a bulk-score run, inspected once at start-up (when {@link BulkScoreJob.Options} are built): the
@@ -87,8 +86,9 @@ public final class BulkInput implements Serializable {
                 Schema s = parquetSchema(f);
                 if (first == null) first = s;
                 for (Schema.Field field : s.getFields()) {
-                    names.add(field.name());
-                    columns.computeIfAbsent(field.name(), k -> new ArrayList<>()).add(new Seen(f.toString(), nonNull(field.schema()), field));
+                    String column = ResultSchema.inputName(field);   // the file's own name, also when not an Avro name
+                    names.add(column);
+                    columns.computeIfAbsent(column, k -> new ArrayList<>()).add(new Seen(f.toString(), nonNull(field.schema()), field));
                 }
             } else {
                 org.apache.arrow.vector.types.pojo.Schema s;
@@ -154,11 +154,13 @@ public final class BulkInput implements Serializable {
                 if (t0.getType() == Schema.Type.UNION) branches.addAll(t0.getTypes());
                 else branches.add(t0);
                 Schema type = nullable ? Schema.createUnion(branches) : f0.schema();
-                fields.add(nullable ? new Schema.Field(c, type, f0.doc(), JsonProperties.NULL_VALUE) : new Schema.Field(f0, f0.schema()));
+                Schema.Field field = nullable ? new Schema.Field(f0.name(), type, f0.doc(), JsonProperties.NULL_VALUE) : new Schema.Field(f0, f0.schema());
+                if (nullable) f0.getObjectProps().forEach(field::addProp);   // keeps the input column name (ResultSchema.INPUT_COLUMN_PROP)
+                fields.add(field);
             }
             Schema merged = Schema.createRecord(first.getName(), first.getDoc(), first.getNamespace(), false, fields);
             schemaJson = merged.toString();
-            for (String c : passthrough) types.put(c, ResultSchema.fromAvro(merged.getField(c).schema()));
+            for (String c : passthrough) types.put(c, ResultSchema.fromAvro(ResultSchema.inputField(merged, c).schema()));
         } else {
             for (String c : passthrough) types.put(c, (ColumnType) columns.get(c).get(0).type());
         }
@@ -200,7 +202,7 @@ public final class BulkInput implements Serializable {
 
     private static Schema parquetSchema(Path f) {
         try {
-            return new AvroSchemaConverter().convert(ParquetFiles.footer(f).getFileMetaData().getSchema());
+            return ParquetFiles.avroSchema(ParquetFiles.footer(f).getFileMetaData().getSchema());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the schema of Parquet input file " + f + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
