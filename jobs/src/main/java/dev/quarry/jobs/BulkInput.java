@@ -18,8 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.avro.JsonProperties;
 import org.apache.avro.Schema;
-import org.apache.flink.core.fs.FileStatus;
-import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
 /**
@@ -167,37 +165,9 @@ public final class BulkInput implements Serializable {
         return new BulkInput(files.stream().map(Path::toString).toList(), types, schemaJson);
     }
 
-    /**
-     * The data files under {@code root}, sorted by path: {@code root} itself when it is a file, else every file below
-     * it, skipping files and folders whose names start with {@code .} or {@code _} (Hadoop's and Spark's
-     * {@code _SUCCESS}, {@code _temporary/}, {@code .crc} files, as Flink's file source does). {@code root} itself is
-     * never skipped: an input named explicitly is read even when its name starts with {@code _} or {@code .}.
-     */
+    /** The data files under {@code root} ({@link ParquetFiles#listFiles}: hidden files below it skipped, never the root). */
     public static List<Path> list(Path root) {
-        try {
-            FileSystem fs = root.getFileSystem();
-            FileStatus st = fs.getFileStatus(root);
-            List<Path> out = new ArrayList<>();
-            if (st.isDir()) {
-                for (FileStatus c : fs.listStatus(st.getPath())) collect(fs, c, out);
-            } else {
-                out.add(st.getPath());
-            }
-            out.sort(java.util.Comparator.comparing(Path::toString));
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list input " + root + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void collect(FileSystem fs, FileStatus st, List<Path> out) throws IOException {
-        String name = st.getPath().getName();
-        if (name.startsWith(".") || name.startsWith("_")) return;
-        if (st.isDir()) {
-            for (FileStatus c : fs.listStatus(st.getPath())) collect(fs, c, out);
-        } else {
-            out.add(st.getPath());
-        }
+        return ParquetFiles.listFiles(root);
     }
 
     private static Schema parquetSchema(Path f) {

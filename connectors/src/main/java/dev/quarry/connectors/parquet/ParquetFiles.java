@@ -22,15 +22,21 @@ public final class ParquetFiles {
     private ParquetFiles() {}
 
     /**
-     * The data files under {@code path} (the file itself, or every file below a directory, skipping
-     * hidden files starting with '.' or '_' as Flink's FileSource does), sorted by path.
+     * The data files under {@code path}, sorted by path: the file itself, or every file below a directory,
+     * skipping files and folders whose names start with '.' or '_' (Hadoop's and Spark's {@code _SUCCESS},
+     * {@code _temporary/}, {@code .crc} files), as Flink's file source does. {@code path} itself is never skipped:
+     * an input named explicitly is read even when its own name starts with '_' or '.'.
      */
     public static List<Path> listFiles(Path path) {
         try {
             FileSystem fs = path.getFileSystem();
             FileStatus st = fs.getFileStatus(path);
             List<Path> out = new ArrayList<>();
-            collect(fs, st, out);
+            if (st.isDir()) {
+                for (FileStatus c : fs.listStatus(st.getPath())) collect(fs, c, out);
+            } else {
+                out.add(st.getPath());
+            }
             out.sort(java.util.Comparator.comparing(Path::toString));
             return out;
         } catch (IOException e) {
