@@ -151,10 +151,25 @@ public final class ArrowInputFormat extends RowFileFormat {
         try {
             FileSystem fs = file.getFileSystem();
             long len = fs.getFileStatus(file).getLen();
+            // the footer lists the record batches; each batch's metadata message gives its row count, so the
+            // bodies (the data) are never read: counting a large dataset for the progress bar stays cheap
             try (FSDataInputStream in = fs.open(file);
                     BufferAllocator a = new RootAllocator();
-                    ArrowFileReader r = new ArrowFileReader(new FsChannel(in, len), a, codecs(file))) {
-                while (r.loadNextBatch()) n += r.getVectorSchemaRoot().getRowCount();
+                    FsChannel channel = new FsChannel(in, len);
+                    ArrowFileReader r = new ArrowFileReader(channel, a, codecs(file))) {
+                for (org.apache.arrow.vector.ipc.message.ArrowBlock block : r.getRecordBlocks()) {
+                    channel.position(block.getOffset());
+                    var meta = org.apache.arrow.vector.ipc.message.MessageSerializer.readMessage(
+                            new org.apache.arrow.vector.ipc.ReadChannel(channel));
+                    if (meta == null || meta.getMessage().headerType() != org.apache.arrow.flatbuf.MessageHeader.RecordBatch) {
+                        throw new IOException("the record batch at offset " + block.getOffset() + " has no record batch header");
+                    }
+                    var batch = (org.apache.arrow.flatbuf.RecordBatch) meta.getMessage().header(new org.apache.arrow.flatbuf.RecordBatch());
+                    if (batch.compression() != null) {   // refuse a codec we cannot read now, before the job starts
+                        codecs(file).createCodec(CompressionUtil.CodecType.fromCompressionType(batch.compression().codec()));
+                    }
+                    n += batch.length();
+                }
             }
         } catch (IOException | RuntimeException e) {
             throw RowFileFormat.named(file, "counting its rows", e);

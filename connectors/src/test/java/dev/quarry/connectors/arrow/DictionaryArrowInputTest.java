@@ -72,6 +72,7 @@ class DictionaryArrowInputTest {
         assertEquals(ColumnType.STRING, ArrowSchemas.columnType(schema.findField("color")));
         assertEquals(ColumnType.STRING, ArrowSchemas.columnType(schema.findField("text")));
 
+        assertEquals(4, ArrowInputFormat.countRows(new org.apache.flink.core.fs.Path(file.toUri())), "dictionary batches hold no rows");
         List<InputRecord> rows = FileInputs.readAll(new ArrowInputFormat(InputMapping.defaults()), file);
         assertEquals(4, rows.size());
         assertNull(rows.get(0).invalidReason, rows.get(0).invalidReason);
