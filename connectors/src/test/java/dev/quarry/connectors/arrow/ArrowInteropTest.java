@@ -8,13 +8,7 @@ import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.InputRecord;
 import dev.quarry.connectors.ResultSchema.ColumnType;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.connector.file.src.FileSourceSplit;
-import org.apache.flink.connector.file.src.reader.BulkFormat;
-import org.apache.flink.connector.file.src.util.RecordAndPosition;
-import org.apache.flink.core.fs.FileSystem;
 import org.junit.jupiter.api.Test;
 
 /** An Arrow IPC file written by pyarrow (tools/make_arrow_interop_file.py) is read as input. */
@@ -31,15 +25,7 @@ class ArrowInteropTest {
         assertEquals(4, ArrowInputFormat.countRows(p));
 
         ArrowInputFormat format = new ArrowInputFormat(InputMapping.builder().idField("doc_id").textField("body").build());
-        long size = FileSystem.getLocalFileSystem().getFileStatus(p).getLen();
-        FileSourceSplit split = new FileSourceSplit("s0", p, 0, size, 0, size);
-        List<InputRecord> rows = new ArrayList<>();
-        try (BulkFormat.Reader<InputRecord> reader = format.createReader(new Configuration(), split)) {
-            for (BulkFormat.RecordIterator<InputRecord> batch = reader.readBatch(); batch != null; batch = reader.readBatch()) {
-                for (RecordAndPosition<InputRecord> r = batch.next(); r != null; r = batch.next()) rows.add(r.getRecord());
-                batch.releaseBatch();
-            }
-        }
+        List<InputRecord> rows = dev.quarry.connectors.FileInputs.readAll(format, file);
         assertEquals(4, rows.size());
         assertEquals("1", rows.get(0).id);
         assertEquals("alpha", rows.get(0).text);
