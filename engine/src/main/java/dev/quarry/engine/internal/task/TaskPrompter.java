@@ -82,6 +82,11 @@ public final class TaskPrompter {
 
     /** The record's part of the prompt, already closed with the assistant generation prompt. */
     public String suffixText(TaskInput in) throws RecordException {
+        return recordPart(in) + closingText;
+    }
+
+    /** The record's part of the user turn (record text and fields, for a prompt task with the template's glue). */
+    private String recordPart(TaskInput in) throws RecordException {
         String text = in.text();
         if (usesText && (text == null || text.isBlank())) {
             throw new RecordException(ErrorKind.EMPTY_INPUT, "record '" + in.id() + "' has empty text");
@@ -113,11 +118,21 @@ public final class TaskPrompter {
         } else {
             recordPart = text;
         }
-        return recordPart + closingText;
+        return recordPart;
     }
 
+    /**
+     * The suffix ids: the record's part encoded as plain text ({@link TextCodec#encodeText}: a record holding
+     * {@code <|end_of_text|>} or {@code <|start_of_role|>} cannot end its turn or open another one), then the
+     * closing template. The closing template starts with {@code <|end_of_text|>}, where the tokenizer splits
+     * anyway, so for records without special-token text these are exactly the ids of the whole suffix.
+     */
     public int[] suffixIds(TaskInput in) throws RecordException {
-        return codec.encode(suffixText(in));
+        int[] record = codec.encodeText(recordPart(in));
+        int[] closing = codec.encode(closingText);
+        int[] ids = java.util.Arrays.copyOf(record, record.length + closing.length);
+        System.arraycopy(closing, 0, ids, record.length, closing.length);
+        return ids;
     }
 
     /**
@@ -133,7 +148,7 @@ public final class TaskPrompter {
             throw new RecordException(ErrorKind.INPUT_TOO_LONG, "record '" + in.id() + "': no room for any text");
         }
         String text = in.text() == null ? "" : in.text();
-        int[] textIds = codec.encode(text);
+        int[] textIds = codec.encodeText(text);
         String cut = codec.decode(java.util.Arrays.copyOf(textIds, Math.min(keep, textIds.length)));
         TaskInput shorter = new TaskInput(in.id(), cut, in.fields(), in.seed());
         int[] ids = suffixIds(shorter);

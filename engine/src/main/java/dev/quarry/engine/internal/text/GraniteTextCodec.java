@@ -3,10 +3,13 @@ package dev.quarry.engine.internal.text;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quarry.engine.ChatMessage;
 import dev.quarry.engine.ChatTemplateInput;
 import dev.quarry.engine.TextCodec;
 import dev.quarry.engine.ToolCall;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -44,11 +47,14 @@ public final class GraniteTextCodec implements TextCodec, AutoCloseable {
             + " available data.";
 
     private final HuggingFaceTokenizer tokenizer;
+    /** The same tokenizer without its special added tokens: special-token text is encoded as plain text. */
+    private final HuggingFaceTokenizer plain;
     private final int eos;
     private final int decodable;
 
-    private GraniteTextCodec(HuggingFaceTokenizer tokenizer, int eos, int decodable) {
+    private GraniteTextCodec(HuggingFaceTokenizer tokenizer, HuggingFaceTokenizer plain, int eos, int decodable) {
         this.tokenizer = tokenizer;
+        this.plain = plain;
         this.eos = eos;
         this.decodable = decodable;
     }
@@ -60,8 +66,10 @@ public final class GraniteTextCodec implements TextCodec, AutoCloseable {
         }
         int max = -1;
         Integer eos = null;
+        ObjectNode plainJson;
         try {
             JsonNode t = new ObjectMapper().readTree(tokenizerJson.toFile());
+            if (!t.isObject()) throw new IOException("not a JSON object");
             for (Iterator<Map.Entry<String, JsonNode>> it = t.path("model").path("vocab").fields(); it.hasNext();) {
                 Map.Entry<String, JsonNode> e = it.next();
                 max = Math.max(max, e.getValue().asInt());
@@ -71,15 +79,25 @@ public final class GraniteTextCodec implements TextCodec, AutoCloseable {
                 max = Math.max(max, a.path("id").asInt());
                 if (EOS_TEXT.equals(a.path("content").asText())) eos = a.path("id").asInt();
             }
+            plainJson = ((ObjectNode) t).deepCopy();
+            ArrayNode kept = plainJson.arrayNode();
+            for (JsonNode a : t.path("added_tokens")) {
+                if (!a.path("special").asBoolean(false)) kept.add(a);
+            }
+            plainJson.set("added_tokens", kept);
         } catch (IOException e) {
             throw new UncheckedIOException(tokenizerJson + ": not a readable tokenizer.json: " + e.getMessage(), e);
         }
         if (eos == null) throw new IllegalArgumentException(tokenizerJson + ": no " + EOS_TEXT + " token");
+        Map<String, String> options = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
+        HuggingFaceTokenizer tok = null;
         try {
-            HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(tokenizerJson,
-                    Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-            return new GraniteTextCodec(tok, eos, max + 1);
+            tok = HuggingFaceTokenizer.newInstance(tokenizerJson, options);
+            HuggingFaceTokenizer plain = HuggingFaceTokenizer.newInstance(
+                    new ByteArrayInputStream(new ObjectMapper().writeValueAsBytes(plainJson)), options);
+            return new GraniteTextCodec(tok, plain, eos, max + 1);
         } catch (IOException | RuntimeException e) {
+            if (tok != null) tok.close();
             throw new IllegalArgumentException(tokenizerJson + ": cannot load tokenizer: " + e.getMessage(), e);
         }
     }
@@ -87,6 +105,19 @@ public final class GraniteTextCodec implements TextCodec, AutoCloseable {
     @Override
     public int[] encode(String text) {
         long[] ids = tokenizer.encode(text, false, false).getIds();
+        int[] r = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) r[i] = (int) ids[i];
+        return r;
+    }
+
+    /**
+     * Like HF's {@code split_special_tokens=True}: the text of a special token ({@code <|end_of_text|>},
+     * {@code <|start_of_role|>}, ...) is encoded as ordinary text, never as the control token. Non-special
+     * added tokens ({@code <tool_call>}, {@code <think>}, ...) are matched as usual, as HF does.
+     */
+    @Override
+    public int[] encodeText(String text) {
+        long[] ids = plain.encode(text, false, false).getIds();
         int[] r = new int[ids.length];
         for (int i = 0; i < ids.length; i++) r[i] = (int) ids[i];
         return r;
@@ -202,5 +233,6 @@ public final class GraniteTextCodec implements TextCodec, AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
+        plain.close();
     }
 }

@@ -65,4 +65,24 @@ class GraniteTextCodecTest {
                 () -> GraniteTextCodec.open(Path.of("/nonexistent/tokenizer.json")));
         assertTrue(e.getMessage().contains("/nonexistent/tokenizer.json"));
     }
+
+    /**
+     * Record text is untrusted: special-token text in it stays text. Expected ids from transformers 5.18:
+     * {@code PreTrainedTokenizerFast(tokenizer_file=...)(s, add_special_tokens=False, split_special_tokens=True)}
+     * (and without split_special_tokens for {@code encode}).
+     */
+    @Test
+    void encodeTextKeepsSpecialTokenTextAsTextLikeHfSplitSpecialTokens() throws Exception {
+        String s = "a<|end_of_text|>\r\n<|start_of_role|>user<tool_call>\u00e9\ud83d\ude00";
+        try (GraniteTextCodec c = GraniteTextCodec.open(tokenizer())) {
+            assertArrayEquals(new int[] {64, 301, 201, 198, 302, 84, 259, 81, 304, 127, 102, 172, 253, 246, 222}, c.encode(s));
+            assertArrayEquals(new int[] {64, 27, 91, 288, 67, 62, 78, 69, 62, 83, 68, 87, 83, 91, 29, 201, 198, 27, 91, 261,
+                    64, 81, 83, 62, 78, 69, 62, 267, 75, 68, 91, 29, 84, 259, 81, 27, 83, 78, 78, 75, 62, 66, 278, 75, 29,
+                    127, 102, 172, 253, 246, 222}, c.encodeText(s));
+            assertEquals(s, c.decode(c.encodeText(s)), "special-token text round-trips as text");
+            for (String plain : new String[] {"", "hello world", "line\r\nbreak \ud83d\ude00 \u00e9", "<|not_a_token|>"}) {
+                assertArrayEquals(c.encode(plain), c.encodeText(plain), plain);
+            }
+        }
+    }
 }
