@@ -41,7 +41,12 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
         try {
             if (Files.isRegularFile(index)) {
                 // sharded: exactly the shards the index lists (a missing one is named)
-                JsonNode wm = new ObjectMapper().readTree(index.toFile()).path("weight_map");
+                JsonNode wm;
+                try {
+                    wm = new ObjectMapper().readTree(index.toFile()).path("weight_map");
+                } catch (IOException e) {
+                    throw new IOException(index + ": not valid JSON: " + e.getMessage(), e);
+                }
                 if (!wm.isObject()) throw new IOException(index + ": no weight_map object");
                 java.util.TreeSet<String> shards = new java.util.TreeSet<>();
                 wm.fields().forEachRemaining(e -> shards.add(e.getValue().asText()));
@@ -88,6 +93,7 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
             } catch (IOException e) {
                 throw new IOException(f + ": safetensors header is not valid JSON: " + e.getMessage(), e);
             }
+            if (h == null || !h.isObject()) throw new IOException(f + ": safetensors header is not a JSON object");
             long fileSize = ch.size();
             java.util.List<long[]> ranges = new java.util.ArrayList<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext();) {
@@ -98,16 +104,33 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
                 if (!t.has("shape") || !t.has("data_offsets") || !t.has("dtype") || t.get("data_offsets").size() != 2) {
                     throw new IOException(where + ": header entry needs dtype, shape and two data_offsets");
                 }
-                long[] shape = new long[t.get("shape").size()];
-                long count = 1;
+                JsonNode sh = t.get("shape");
+                if (!sh.isArray()) throw new IOException(where + ": shape is not a list: " + sh);
+                long[] shape = new long[sh.size()];
                 for (int i = 0; i < shape.length; i++) {
-                    shape[i] = t.get("shape").get(i).asLong();
-                    if (shape[i] < 0) throw new IOException(where + ": negative dimension in shape");
-                    count = Math.multiplyExact(count, shape[i]);
+                    JsonNode dim = sh.get(i);
+                    if (!dim.isIntegralNumber() || !dim.canConvertToLong() || dim.asLong() < 0) {
+                        throw new IOException(where + ": shape " + sh + " needs non-negative integer dimensions");
+                    }
+                    shape[i] = dim.asLong();
                 }
                 String dtype = t.get("dtype").asText();
                 int width = dtype.equals("F32") ? 4 : dtype.equals("BF16") || dtype.equals("F16") ? 2 : -1;
                 if (width < 0) throw new IOException(where + ": unsupported dtype " + dtype + " (F32, BF16, F16)");
+                long bytes;
+                try {
+                    long count = 1;
+                    for (long dim : shape) count = Math.multiplyExact(count, dim);
+                    bytes = Math.multiplyExact(count, (long) width);
+                } catch (ArithmeticException overflow) {
+                    throw new IOException(where + ": shape " + sh + " of " + dtype + " is larger than any file");
+                }
+                for (JsonNode o : t.get("data_offsets")) {
+                    if (!o.isIntegralNumber() || !o.canConvertToLong() || o.asLong() < 0) {
+                        throw new IOException(where + ": data_offsets " + t.get("data_offsets")
+                                + " needs two non-negative integers");
+                    }
+                }
                 long b = 8 + n + t.get("data_offsets").get(0).asLong();
                 long en = 8 + n + t.get("data_offsets").get(1).asLong();
                 if (b < 8 + n || en < b) throw new IOException(where + ": bad data_offsets");
@@ -115,9 +138,9 @@ public final class SafetensorsWeights implements WeightSource, AutoCloseable {
                     throw new IOException(where + ": data ends at byte " + en + " but the file has " + fileSize
                             + " bytes (truncated?)");
                 }
-                if (en - b != count * width) {
+                if (en - b != bytes) {
                     throw new IOException(where + ": " + (en - b) + " data bytes, but " + dtype + " " + java.util.Arrays.toString(shape)
-                            + " needs " + count * width);
+                            + " needs " + bytes);
                 }
                 ranges.add(new long[] {b, en});
                 entries.put(e.getKey(), new Entry(f, dtype, shape, b, en));

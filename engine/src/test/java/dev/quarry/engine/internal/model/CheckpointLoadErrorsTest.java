@@ -125,4 +125,56 @@ class CheckpointLoadErrorsTest {
         String m = loadError(d);
         assertTrue(m.contains("unexpected tensor") && m.contains("model.layers.3.") && m.contains("model.safetensors"), m);
     }
+
+    /** Replaces the safetensors header of {@code dir/model.safetensors} by {@code edit(header)}, keeping the data. */
+    private static void editHeader(Path dir, java.util.function.UnaryOperator<String> edit) throws Exception {
+        Path f = dir.resolve("model.safetensors");
+        byte[] all = Files.readAllBytes(f);
+        int n = (int) java.nio.ByteBuffer.wrap(all).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
+        byte[] h = edit.apply(new String(all, 8, n, java.nio.charset.StandardCharsets.UTF_8))
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] out = new byte[8 + h.length + all.length - 8 - n];
+        java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, h.length);
+        System.arraycopy(h, 0, out, 8, h.length);
+        System.arraycopy(all, 8 + n, out, 8 + h.length, all.length - 8 - n);
+        Files.write(f, out);
+    }
+
+    @Test
+    void shapeWhoseByteCountOverflowsNamesTheFileAndTensor() throws Exception {
+        Path d = make("overflow", 1);
+        editHeader(d, h -> h.replaceFirst("\"model.norm.weight\":\\{\"dtype\":\"F32\",\"shape\":\\[",
+                "\"model.norm.weight\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,"));
+        String m = loadError(d);
+        assertTrue(m.contains("model.safetensors") && m.contains("model.norm.weight") && m.contains("shape"), m);
+    }
+
+    @Test
+    void nonIntegerShapeOrOffsetsNameTheFileAndTensor() throws Exception {
+        Path d = make("strshape", 1);
+        editHeader(d, h -> h.replaceFirst("\"model.norm.weight\":\\{\"dtype\":\"F32\",\"shape\":\\[",
+                "\"model.norm.weight\":{\"dtype\":\"F32\",\"shape\":[\"1\","));
+        String m = loadError(d);
+        assertTrue(m.contains("model.safetensors") && m.contains("model.norm.weight") && m.contains("integer dimensions"), m);
+        Path d2 = make("stroffsets", 1);
+        editHeader(d2, h -> h.replaceFirst("\"data_offsets\":\\[81920,", "\"data_offsets\":[81920.5,"));
+        m = loadError(d2);
+        assertTrue(m.contains("model.safetensors") && m.contains("model.norm.weight") && m.contains("data_offsets"), m);
+    }
+
+    @Test
+    void headerThatIsNotAnObjectNamesTheFile() throws Exception {
+        Path d = make("arrayheader", 1);
+        editHeader(d, h -> "[1, 2]");
+        String m = loadError(d);
+        assertTrue(m.contains("model.safetensors") && m.contains("not a JSON object"), m);
+    }
+
+    @Test
+    void malformedShardIndexNamesTheIndex() throws Exception {
+        Path d = make("badindex", 2);
+        Files.writeString(d.resolve("model.safetensors.index.json"), "{\"weight_map\": {");
+        String m = loadError(d);
+        assertTrue(m.contains("model.safetensors.index.json") && m.contains("not valid JSON"), m);
+    }
 }
