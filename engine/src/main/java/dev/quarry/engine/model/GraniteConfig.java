@@ -290,6 +290,7 @@ public final class GraniteConfig {
         JsonNode v = n.get(field);
         if (v == null || v.isNull()) return dflt;
         if (!v.isIntegralNumber()) throw bad(field + " must be an integer, got " + v);
+        if (!v.canConvertToInt()) throw bad(field + " " + v + " is out of range");
         return v.asInt();
     }
 
@@ -299,6 +300,7 @@ public final class GraniteConfig {
         if (v.isNull()) return null;
         if (v.isArray() && v.size() > 0) v = v.get(0); // eos may be a list; first wins
         if (!v.isIntegralNumber()) throw bad(field + " must be an integer, got " + v);
+        if (!v.canConvertToInt()) throw bad(field + " " + v + " is out of range");
         return v.asInt();
     }
 

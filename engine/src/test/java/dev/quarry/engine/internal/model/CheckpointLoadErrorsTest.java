@@ -177,4 +177,13 @@ class CheckpointLoadErrorsTest {
         String m = loadError(d);
         assertTrue(m.contains("model.safetensors.index.json") && m.contains("not valid JSON"), m);
     }
+
+    /** 2^32 + 320 read as an int is 320, the real row count: it must not load as if the config said 320. */
+    @Test
+    void integerFieldBeyondIntRangeIsAnErrorNotWrappedAround() throws Exception {
+        Path d = make("bigvocab", 1);
+        editConfig(d, n -> n.put("vocab_size", (1L << 32) + n.get("vocab_size").asLong()));
+        String m = loadError(d);
+        assertTrue(m.contains("config.json") && m.contains("vocab_size") && m.contains("out of range"), m);
+    }
 }
