@@ -81,6 +81,9 @@ public final class GraniteEngine implements Engine {
     /** Test hook: called with the request id while its step is processed; may throw to simulate a fault. */
     public void setFaultInjector(java.util.function.Consumer<String> hook) { core.setFaultInjector(hook); }
 
+    /** Number of extract tasks whose constraint and output checker are cached (bounded). */
+    public int cachedExtractTasks() { return core.cachedExtractTasks(); }
+
     /** Number of prefix states currently cached. */
     public int cachedPrefixes() { return core.cachedPrefixes(); }
 

@@ -3,6 +3,7 @@ package dev.quarry.engine.internal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.engine.BatchingOptions;
 import dev.quarry.engine.Engine;
@@ -13,11 +14,15 @@ import dev.quarry.engine.SamplingParams;
 import dev.quarry.engine.TextCodec;
 import dev.quarry.engine.checkpoint.CheckpointMaker;
 import dev.quarry.engine.internal.task.TaskPrompter;
+import dev.quarry.engine.task.ExtractTask;
 import dev.quarry.engine.task.SummarizeTask;
+import dev.quarry.engine.internal.sched.SchedulerCore;
 import dev.quarry.engine.task.TaskInput;
 import dev.quarry.engine.task.TaskResult;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,6 +87,30 @@ class EngineEdgeCasesTest {
             TaskInput plain = TaskInput.of("plain", "caf\u00e9 \ud83d\ude00\r\nok");
             assertArrayEquals(c.encode(p.prefixText() + p.suffixText(plain)),
                     GraniteEngineTest.concat(p.prefixIds(), p.suffixIds(plain)));
+        }
+    }
+
+    /**
+     * A caller that builds an extract task per record (tasks compare by identity) must not grow the engine's
+     * per-task caches (each holds up to 2048 token masks of the vocabulary) for the engine's life.
+     */
+    @Test
+    void extractTasksBuiltPerRecordDoNotAccumulate() throws Exception {
+        try (Engine e = open(BatchingOptions.builder().build())) {
+            GraniteEngine g = (GraniteEngine) e;
+            int n = SchedulerCore.PROMPTER_CACHE_ENTRIES + 20;
+            List<CompletableFuture<TaskResult>> fs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ExtractTask t = ExtractTask.builder().schema("{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\"}},"
+                        + "\"required\":[\"ok\"]}").build();
+                fs.add(e.submit(t, TaskInput.of("r" + i, "record " + i)));
+            }
+            for (CompletableFuture<TaskResult> f : fs) {
+                TaskResult r = get(f);
+                assertFalse(r.isError(), String.valueOf(r.error()));
+                assertTrue(r.json().matches("\\{\"ok\":(true|false)\\}"), r.json());
+            }
+            assertTrue(g.cachedExtractTasks() <= SchedulerCore.PROMPTER_CACHE_ENTRIES, "cached: " + g.cachedExtractTasks());
         }
     }
 }

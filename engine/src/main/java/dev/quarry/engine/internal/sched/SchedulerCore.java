@@ -31,7 +31,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,8 +94,9 @@ public final class SchedulerCore implements AutoCloseable {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Task, TaskPrompter> e) { return size() > PROMPTER_CACHE_ENTRIES; }
     });
-    private final Map<ExtractTask, JsonConstraint> constraints = Collections.synchronizedMap(new IdentityHashMap<>());
-    private final Map<ExtractTask, JsonOutput> outputs = Collections.synchronizedMap(new IdentityHashMap<>());
+    /** Per extract task (tasks compare by identity), LRU like the prompters: a caller building a task per record must not grow them. */
+    private final Map<ExtractTask, JsonConstraint> constraints = lru(PROMPTER_CACHE_ENTRIES);
+    private final Map<ExtractTask, JsonOutput> outputs = lru(PROMPTER_CACHE_ENTRIES);
     private volatile TokenTrie trie;
 
     // stats
@@ -109,6 +109,13 @@ public final class SchedulerCore implements AutoCloseable {
     private final AtomicLong decodeNanos = new AtomicLong();
     private volatile int activeCount;
     private volatile long stateBytes;
+
+    private static <K, V> Map<K, V> lru(int entries) {
+        return Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> e) { return size() > entries; }
+        });
+    }
 
     public SchedulerCore(StepModel model, TextCodec codec, BatchingOptions opts, String modelName) {
         this(model, codec, opts, modelName, null);
@@ -330,6 +337,11 @@ public final class SchedulerCore implements AutoCloseable {
     private volatile int waitingSize;
     /** Prefix states in use by the arrivals being prefilled: never evicted below this count. */
     private int pinned;
+
+    /** Extract tasks whose constraint (token masks) and output checker are cached. */
+    public int cachedExtractTasks() {
+        return Math.max(constraints.size(), outputs.size());
+    }
 
     public int cachedPrefixes() {
         synchronized (prefixCache) { return prefixCache.size(); }
