@@ -3,6 +3,7 @@ package dev.quarry.engine.internal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.engine.BatchingOptions;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -112,5 +114,26 @@ class EngineEdgeCasesTest {
             }
             assertTrue(g.cachedExtractTasks() <= SchedulerCore.PROMPTER_CACHE_ENTRIES, "cached: " + g.cachedExtractTasks());
         }
+    }
+
+    /** A request that close() fails, or that comes after it, names its record (many callers share one engine). */
+    @Test
+    void closedEngineErrorsNameTheRecord() throws Exception {
+        Engine e = open(BatchingOptions.builder().maxActiveSequences(1).build());
+        SamplingParams sp = SamplingParams.builder().maxNewTokens(2000).ignoreEos(true).build();
+        List<CompletableFuture<GenerationResult>> pending = new ArrayList<>();
+        for (int i = 0; i < 3; i++) pending.add(e.generate(new GenerationRequest("pending-" + i, new int[] {3 + i, 4}, sp, false)));
+        e.close();
+        for (int i = 0; i < 3; i++) {
+            ExecutionException x = assertThrows(ExecutionException.class, pending.get(i)::get);
+            assertTrue(x.getCause().getMessage().contains("'pending-" + i + "'"), x.getCause().getMessage());
+        }
+        ExecutionException late = assertThrows(ExecutionException.class,
+                () -> e.submit(SummarizeTask.defaults(), TaskInput.of("late-task", "text")).get());
+        assertTrue(late.getCause().getMessage().contains("'late-task'") && late.getCause().getMessage().contains("closed"),
+                late.getCause().getMessage());
+        ExecutionException lateGen = assertThrows(ExecutionException.class,
+                () -> e.generate(new GenerationRequest("late-gen", new int[] {3}, sp, false)).get());
+        assertTrue(lateGen.getCause().getMessage().contains("'late-gen'"), lateGen.getCause().getMessage());
     }
 }

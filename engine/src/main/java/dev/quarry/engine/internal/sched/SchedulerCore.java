@@ -144,7 +144,7 @@ public final class SchedulerCore implements AutoCloseable {
     public CompletableFuture<TaskResult> submit(Task task, TaskInput input) {
         CompletableFuture<TaskResult> f = new CompletableFuture<>();
         long now = System.nanoTime();
-        if (closed) { f.completeExceptionally(new IllegalStateException("engine is closed")); return f; }
+        if (closed) { f.completeExceptionally(closedError(input.id())); return f; }
         Sequence s;
         try {
             s = prepareTask(task, input, now, f);
@@ -165,7 +165,7 @@ public final class SchedulerCore implements AutoCloseable {
     public CompletableFuture<GenerationResult> generate(GenerationRequest r) {
         CompletableFuture<GenerationResult> f = new CompletableFuture<>();
         long now = System.nanoTime();
-        if (closed) { f.completeExceptionally(new IllegalStateException("engine is closed")); return f; }
+        if (closed) { f.completeExceptionally(closedError(r.id())); return f; }
         int[] ids = r.promptIds().clone();
         if (ids.length == 0) {
             f.complete(GenerationResult.failed(r.id(), new EngineError(ErrorKind.EMPTY_INPUT, "request '" + r.id() + "' has no prompt ids")));
@@ -206,13 +206,13 @@ public final class SchedulerCore implements AutoCloseable {
     private void enqueue(Sequence s, CompletableFuture<?> f) {
         if (opts.queueFullPolicy() == BatchingOptions.QueueFullPolicy.FAIL_FAST) {
             if (!queue.offer(s)) {
-                f.completeExceptionally(new RejectedExecutionException(
-                        "engine queue is full (" + opts.queueCapacity() + " requests waiting)"));
+                f.completeExceptionally(new RejectedExecutionException("record '" + s.id
+                        + "' rejected: engine queue is full (" + opts.queueCapacity() + " requests waiting)"));
             }
         } else {
             try {
                 while (!queue.offer(s, 100, TimeUnit.MILLISECONDS)) {
-                    if (closed) { f.completeExceptionally(new IllegalStateException("engine is closed")); return; }
+                    if (closed) { f.completeExceptionally(closedError(s.id)); return; }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -220,7 +220,11 @@ public final class SchedulerCore implements AutoCloseable {
                 return;
             }
         }
-        if (closed && queue.remove(s)) f.completeExceptionally(new IllegalStateException("engine is closed"));
+        if (closed && queue.remove(s)) f.completeExceptionally(closedError(s.id));
+    }
+
+    private static IllegalStateException closedError(String id) {
+        return new IllegalStateException("engine is closed: record '" + id + "' was not run");
     }
 
     TaskPrompter prompter(Task task) {
@@ -965,14 +969,15 @@ public final class SchedulerCore implements AutoCloseable {
     }
 
     private void shutdown() {
-        IllegalStateException closedEx = new IllegalStateException("engine closed before the request completed");
         List<Sequence> pending = new ArrayList<>(active);
         pending.addAll(chunking);
         pending.addAll(waiting);
         chunking.forEach(SchedulerCore::dropPartial);
         chunking.clear();
         queue.drainTo(pending);
-        for (Sequence s : pending) s.future.completeExceptionally(closedEx);
+        for (Sequence s : pending) {
+            s.future.completeExceptionally(new IllegalStateException("engine closed before record '" + s.id + "' completed"));
+        }
         active.clear();
         waiting.clear();
         closeActiveState();
