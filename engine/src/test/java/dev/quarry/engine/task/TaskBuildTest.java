@@ -41,6 +41,14 @@ class TaskBuildTest {
                 .build()).contains("arrays of arrays"));
         assertTrue(msg(() -> ExtractTask.builder().schema(
                 "{\"type\":\"object\",\"properties\":{\"a\":{\"enum\":[1,2]}}}").build()).contains("string"));
+        // 2.5 is no JSON Schema maxLength/maxItems: refused at build, not read as 2
+        m = msg(() -> ExtractTask.builder().schema(
+                "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\",\"maxLength\":2.5}}}").build());
+        assertTrue(m.contains("/properties/a/maxLength") && m.contains("2.5"), m);
+        m = msg(() -> ExtractTask.builder().schema(
+                "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"maxItems\":1.5}}}")
+                .build());
+        assertTrue(m.contains("/properties/a/maxItems") && m.contains("1.5"), m);
         ExtractTask ok = ExtractTask.builder().schema("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":[\"integer\",\"null\"]},"
                 + "\"b\":{\"type\":\"array\",\"items\":{\"enum\":[\"x\",\"y\"]}}},\"required\":[\"a\"]}").build();
         assertEquals(2, ok.spec().properties().size());

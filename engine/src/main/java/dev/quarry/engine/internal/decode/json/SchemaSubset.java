@@ -115,7 +115,7 @@ public final class SchemaSubset {
                 int len = maxLen;
                 JsonNode ml = n.get("maxLength");
                 if (ml != null) {
-                    if (!ml.canConvertToInt() || ml.asInt() < 0) throw err(ptr + "/maxLength", "must be an integer >= 0");
+                    if (!ml.isIntegralNumber() || !ml.canConvertToInt() || ml.asInt() < 0) throw err(ptr + "/maxLength", "must be an integer >= 0, got " + ml);
                     len = Math.min(len, ml.asInt());
                 }
                 return new FieldSpec(FieldSpec.Kind.STRING, nullable, len, null, null, 0);
@@ -131,7 +131,7 @@ public final class SchemaSubset {
                 int mi = maxItems;
                 JsonNode mx = n.get("maxItems");
                 if (mx != null) {
-                    if (!mx.canConvertToInt() || mx.asInt() < 0) throw err(ptr + "/maxItems", "must be an integer >= 0");
+                    if (!mx.isIntegralNumber() || !mx.canConvertToInt() || mx.asInt() < 0) throw err(ptr + "/maxItems", "must be an integer >= 0, got " + mx);
                     mi = Math.min(mi, mx.asInt());
                 }
                 return new FieldSpec(FieldSpec.Kind.ARRAY, nullable, 0, null, item, mi);
