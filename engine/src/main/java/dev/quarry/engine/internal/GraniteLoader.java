@@ -45,6 +45,15 @@ final class GraniteLoader {
             codec.close();
             throw e;
         }
+        int vocab = model.config().vocabSize;
+        if (codec.decodableVocabSize() > vocab) {
+            int ids = codec.decodableVocabSize();
+            model.close();
+            codec.close();
+            throw new IllegalArgumentException(dir.resolve("tokenizer.json") + " has token ids up to " + (ids - 1)
+                    + " but the model has " + vocab + " rows (config.json vocab_size): the tokenizer does not belong"
+                    + " to this checkpoint");
+        }
         MklCpuDispatch.warnIfTooLate();
         long params = SyntheticWeights.shapes(model.config()).values().stream()
                 .mapToLong(s -> { long n = 1; for (long d : s) n *= d; return n; }).sum();

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quarry.engine.BatchingOptions;
 import dev.quarry.engine.Engine;
 import dev.quarry.engine.EngineOptions;
@@ -20,6 +23,7 @@ import dev.quarry.engine.task.SummarizeTask;
 import dev.quarry.engine.internal.sched.SchedulerCore;
 import dev.quarry.engine.task.TaskInput;
 import dev.quarry.engine.task.TaskResult;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Edge cases of records and requests, through {@link Engine#open} on a tiny {@link CheckpointMaker} checkpoint. */
 class EngineEdgeCasesTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
     @TempDir
     static Path dir;
 
@@ -135,5 +141,31 @@ class EngineEdgeCasesTest {
         ExecutionException lateGen = assertThrows(ExecutionException.class,
                 () -> e.generate(new GenerationRequest("late-gen", new int[] {3}, sp, false)).get());
         assertTrue(lateGen.getCause().getMessage().contains("'late-gen'"), lateGen.getCause().getMessage());
+    }
+
+    /**
+     * A tokenizer.json whose ids go past the model's embedding rows (a tokenizer from another checkpoint) is refused
+     * at load naming both files; it loaded, and every record then failed in the model with engine_failure.
+     */
+    @Test
+    void tokenizerWithIdsBeyondTheModelVocabularyIsALoadError() throws Exception {
+        Path d = dir.resolve("foreign-tokenizer");
+        CheckpointMaker.make("tiny-hybrid", 5, d, CheckpointMaker.DTYPE_F32, 1);
+        ObjectNode tok = (ObjectNode) JSON.readTree(d.resolve("tokenizer.json").toFile());
+        int vocab = JSON.readTree(d.resolve("config.json").toFile()).get("vocab_size").asInt();
+        for (JsonNode a : tok.get("added_tokens")) {
+            if (a.get("content").asText().equals("<|end_of_text|>")) {
+                int old = a.get("id").asInt();
+                ((ObjectNode) a).put("id", vocab + 80);
+                ObjectNode v = (ObjectNode) tok.get("model").get("vocab");
+                v.put("<|end_of_text|>", vocab + 80);
+                assertTrue(old < vocab);
+            }
+        }
+        Files.writeString(d.resolve("tokenizer.json"), JSON.writeValueAsString(tok));
+        Exception x = assertThrows(Exception.class,
+                () -> Engine.open(EngineOptions.builder().modelDir(d).build()).close());
+        assertTrue(x.getMessage().contains("tokenizer.json") && x.getMessage().contains(String.valueOf(vocab + 80))
+                && x.getMessage().contains("vocab_size"), x.getMessage());
     }
 }
