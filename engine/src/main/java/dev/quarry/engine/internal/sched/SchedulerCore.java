@@ -899,6 +899,8 @@ public final class SchedulerCore implements AutoCloseable {
 
     @SuppressWarnings("unchecked")
     private void fail(Sequence s, ErrorKind kind, String msg) {
+        // a failure of a whole model call (prefill, decode, scoring) names each record it fails
+        if (!msg.startsWith("record '") && !msg.startsWith("request '")) msg = "record '" + s.id + "': " + msg;
         EngineError err = new EngineError(kind, msg);
         boolean done;
         if (s.kind == Sequence.Kind.GENERATE) {

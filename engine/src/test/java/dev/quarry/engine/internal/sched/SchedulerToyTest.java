@@ -217,6 +217,28 @@ class SchedulerToyTest {
         }
     }
 
+    /** A failed model call fails the rows of that call with engine_failure naming each one's record. */
+    @Test
+    void failedDecodeCallNamesEachRecord() throws Exception {
+        ToyModel model = new ToyModel(7, 0);
+        model.failNextDecode = new IllegalStateException("native out of memory");
+        try (GraniteEngine e = new GraniteEngine(model, new ToyCodec(), INFO, BatchingOptions.defaults())) {
+            SamplingParams sp = SamplingParams.builder().maxNewTokens(6).ignoreEos(true).build();
+            List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) fs.add(e.generate(new GenerationRequest("rec-" + i, new int[] {40 + i, 50}, sp, false)));
+            int failed = 0;
+            for (int i = 0; i < 3; i++) {
+                GenerationResult g = fs.get(i).get(30, TimeUnit.SECONDS);
+                if (g.error() == null) continue;
+                failed++;
+                assertEquals(ErrorKind.ENGINE_FAILURE, g.error().kind());
+                assertTrue(g.error().message().contains("'rec-" + i + "'") && g.error().message().contains("native out of memory"),
+                        g.error().message());
+            }
+            assertTrue(failed >= 1, "the first decode step failed");
+        }
+    }
+
     @Test
     void timeoutCancelFailFastAndClose() throws Exception {
         SamplingParams slow = SamplingParams.builder().maxNewTokens(1000).ignoreEos(true).build();
