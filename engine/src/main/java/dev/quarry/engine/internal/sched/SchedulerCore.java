@@ -376,8 +376,12 @@ public final class SchedulerCore implements AutoCloseable {
             if (s == null) return;
             waiting.add(s);
         }
-        queue.drainTo(waiting);
         long now = System.nanoTime();
+        dropFinishedWaiting(now);
+        // waiting holds at most queueCapacity requests; the rest stay in the bounded queue, so a full queue
+        // blocks (BLOCK) or rejects (FAIL_FAST) new submissions instead of waiting growing without bound
+        queue.drainTo(waiting, Math.max(0, opts.queueCapacity() - waiting.size()));
+        dropFinishedQueued(now);
         dropFinishedWaiting(now);
         dropFinishedChunking(now);
         dropFinishedActive(now);
@@ -392,6 +396,16 @@ public final class SchedulerCore implements AutoCloseable {
 
     private void dropFinishedWaiting(long now) {
         for (var it = waiting.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.future.isDone()) { it.remove(); continue; }
+            if (now > s.deadlineNanos) { it.remove(); completeTimeout(s); }
+        }
+    }
+
+    /** Cancelled and timed-out requests still in the hand-off queue (it is not drained while waiting is full). */
+    private void dropFinishedQueued(long now) {
+        if (queue.isEmpty()) return;
+        for (var it = queue.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
             if (s.future.isDone()) { it.remove(); continue; }
             if (now > s.deadlineNanos) { it.remove(); completeTimeout(s); }

@@ -217,6 +217,39 @@ class SchedulerToyTest {
         }
     }
 
+    /**
+     * queueCapacity bounds the requests waiting for admission: with one long request holding the only active slot,
+     * submissions beyond the scheduler's waiting list (queueCapacity) and the hand-off queue (queueCapacity) are
+     * rejected (FAIL_FAST). Each submission is followed by two scheduler iterations (counted by the per-step hook),
+     * so the scheduler has had every chance to move it out of the queue. Before, the scheduler moved every queued
+     * request into an unbounded waiting list and the queue never filled.
+     */
+    @Test
+    void queueCapacityBoundsTheWaitingRequests() throws Exception {
+        int cap = 2;
+        BatchingOptions o = BatchingOptions.builder().queueCapacity(cap).maxActiveSequences(1).maxSequenceLength(1 << 20)
+                .queueFullPolicy(BatchingOptions.QueueFullPolicy.FAIL_FAST).build();
+        java.util.concurrent.Semaphore steps = new java.util.concurrent.Semaphore(0);
+        try (GraniteEngine e = engine(o, 0)) {
+            e.setFaultInjector(id -> { if (id.equals("long")) steps.release(); });
+            SamplingParams forever = SamplingParams.builder().maxNewTokens(1 << 19).ignoreEos(true).build();
+            CompletableFuture<GenerationResult> longOne = e.generate(new GenerationRequest("long", new int[] {40}, forever, false));
+            assertTrue(steps.tryAcquire(2, 30, TimeUnit.SECONDS), "the long request runs");
+            SamplingParams shortRun = SamplingParams.builder().maxNewTokens(2).ignoreEos(true).build();
+            List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                fs.add(e.generate(new GenerationRequest("w" + i, new int[] {41}, shortRun, false)));
+                assertTrue(steps.tryAcquire(2, 30, TimeUnit.SECONDS), "scheduler iterations go on");
+            }
+            long rejected = fs.stream().filter(f -> f.isCompletedExceptionally()
+                    && f.handle((v, x) -> x instanceof RejectedExecutionException).join()).count();
+            assertEquals(10 - 2 * cap, rejected, "at most queueCapacity waiting plus queueCapacity queued");
+            assertTrue(e.stats().queueDepth() <= 2 * cap, "queue depth " + e.stats().queueDepth());
+            assertTrue(longOne.cancel(true));
+            for (int i = 0; i < 2 * cap; i++) assertEquals(2, fs.get(i).get(30, TimeUnit.SECONDS).ids().length);
+        }
+    }
+
     /** A failed model call fails the rows of that call with engine_failure naming each one's record. */
     @Test
     void failedDecodeCallNamesEachRecord() throws Exception {
