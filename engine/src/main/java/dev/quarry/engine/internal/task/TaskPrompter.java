@@ -25,6 +25,8 @@ public final class TaskPrompter {
     private final Task task;
     private final TextCodec codec;
     private final String prefixText;
+    /** Trailing spaces/tabs of the fixed user part, moved to the start of every record's part. */
+    private final String carry;
     private final String closingText;
     private final int[] prefixIds;
     private final boolean usesText;
@@ -41,7 +43,13 @@ public final class TaskPrompter {
         if (at < 0 || full.indexOf(MARK, at + 1) >= 0) {
             throw new IllegalStateException("chat template did not keep the record marker exactly once");
         }
-        this.prefixText = full.substring(0, at);
+        // Trailing spaces/tabs of the fixed part ("Q: {text}") go with the record: the tokenizer joins a space
+        // with the word after it (" the"), so a prefix ending in a space would tokenize "Q: the" unlike the
+        // whole prompt ("Q", ":", " " + "the" instead of "Q", ":", " the").
+        int cut = at;
+        while (cut > 0 && (full.charAt(cut - 1) == ' ' || full.charAt(cut - 1) == '\t')) cut--;
+        this.prefixText = full.substring(0, cut);
+        this.carry = full.substring(cut, at);
         this.closingText = full.substring(at + MARK.length());
         this.prefixIds = codec.encode(prefixText);
     }
@@ -82,7 +90,7 @@ public final class TaskPrompter {
 
     /** The record's part of the prompt, already closed with the assistant generation prompt. */
     public String suffixText(TaskInput in) throws RecordException {
-        return recordPart(in) + closingText;
+        return carry + recordPart(in) + closingText;
     }
 
     /** The record's part of the user turn (record text and fields, for a prompt task with the template's glue). */
@@ -128,7 +136,7 @@ public final class TaskPrompter {
      * anyway, so for records without special-token text these are exactly the ids of the whole suffix.
      */
     public int[] suffixIds(TaskInput in) throws RecordException {
-        int[] record = codec.encodeText(recordPart(in));
+        int[] record = codec.encodeText(carry + recordPart(in));
         int[] closing = codec.encode(closingText);
         int[] ids = java.util.Arrays.copyOf(record, record.length + closing.length);
         System.arraycopy(closing, 0, ids, record.length, closing.length);
