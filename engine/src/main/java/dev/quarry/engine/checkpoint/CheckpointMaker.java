@@ -69,6 +69,7 @@ public final class CheckpointMaker {
         if (shards < 1) throw new IllegalArgumentException("shard count must be >= 1, got " + shards);
         GraniteConfig c = Presets.config(preset);
         Files.createDirectories(out);
+        removeOwnWeightFiles(out);
         Files.writeString(out.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(c.toJson()));
         int base = c.padTokenId;
         writeTokenizer(out, base, Presets.isTiny(preset));
@@ -88,6 +89,24 @@ public final class CheckpointMaker {
         gc.put("pad_token_id", c.padTokenId);
         Files.writeString(out.resolve("generation_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(gc));
         writeWeights(c, seed, out, dt.equals(DTYPE_BF16), shards, Presets.isTiny(preset) ? TINY_INIT_STD : INIT_STD);
+    }
+
+    /**
+     * Deletes the weight files an earlier run may have left in {@code out} (model.safetensors, model-NNNNN-of-NNNNN
+     * shards and model.safetensors.index.json, the names this class writes): a stale index from a sharded run
+     * would make loaders read the old shards instead of the new model.safetensors, and stale shards would be read
+     * (or hashed) beside the new ones.
+     */
+    private static void removeOwnWeightFiles(Path out) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(out)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String n = f.getFileName().toString();
+                if (n.equals("model.safetensors") || n.equals("model.safetensors.index.json")
+                        || n.matches("model-\\d{5}-of-\\d{5}\\.safetensors")) {
+                    Files.delete(f);
+                }
+            }
+        }
     }
 
     private static void writeWeights(GraniteConfig c, long seed, Path out, boolean bf16, int shards, double std)

@@ -41,4 +41,27 @@ class CheckpointMakerTest {
                 .values().stream().mapToLong(s -> { long n = 1; for (long d : s) n *= d; return n; }).sum();
         assertTrue(params > 330_000_000L && params < 350_000_000L, "h-350m parameters: " + params);
     }
+
+    /**
+     * Writing a checkpoint over an earlier one in the same directory leaves none of the earlier weight files: a
+     * stale model.safetensors.index.json from a sharded run made the loader read the old shards (old weights)
+     * instead of the new model.safetensors.
+     */
+    @Test
+    void rewritingADirectoryLeavesNoStaleWeightFiles() throws Exception {
+        Path d = dir.resolve("reused"), fresh = dir.resolve("fresh");
+        CheckpointMaker.make("tiny-hybrid", 3, d, "f32", 3);
+        CheckpointMaker.make("tiny-hybrid", 4, d, "f32", 1);
+        CheckpointMaker.make("tiny-hybrid", 4, fresh, "f32", 1);
+        try (var files = Files.list(d)) {
+            assertEquals(java.util.List.of("model.safetensors"), files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.contains("safetensors")).sorted().toList());
+        }
+        dev.quarry.engine.SamplingParams sp = dev.quarry.engine.SamplingParams.builder().maxNewTokens(2).build();
+        try (var a = dev.quarry.engine.Engine.open(dev.quarry.engine.EngineOptions.builder().modelDir(d).build());
+                var b = dev.quarry.engine.Engine.open(dev.quarry.engine.EngineOptions.builder().modelDir(fresh).build())) {
+            var req = new dev.quarry.engine.GenerationRequest("r", new int[] {5, 6, 7}, sp, true);
+            assertArrayEquals(b.generate(req).get().logitsLast(), a.generate(req).get().logitsLast(), "the new weights are loaded");
+        }
+    }
 }
