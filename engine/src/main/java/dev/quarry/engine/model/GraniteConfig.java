@@ -248,6 +248,9 @@ public final class GraniteConfig {
         b.mambaConvBias = bool(n, "mamba_conv_bias", b.mambaConvBias);
         b.mambaProjBias = bool(n, "mamba_proj_bias", b.mambaProjBias);
         JsonNode tsl = n.get("time_step_limit");
+        if (tsl != null && !tsl.isNull() && !(tsl.isArray() && tsl.size() == 2)) {
+            throw bad("time_step_limit must be a [min, max] pair, got " + tsl);
+        }
         if (tsl != null && tsl.isArray() && tsl.size() == 2) {
             b.timeStepLimitMin = floatValue(tsl.get(0), "time_step_limit[0]");
             b.timeStepLimitMax = floatValue(tsl.get(1), "time_step_limit[1]");

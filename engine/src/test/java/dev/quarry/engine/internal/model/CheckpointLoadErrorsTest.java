@@ -186,4 +186,13 @@ class CheckpointLoadErrorsTest {
         String m = loadError(d);
         assertTrue(m.contains("config.json") && m.contains("vocab_size") && m.contains("out of range"), m);
     }
+
+    /** A malformed time_step_limit (the dt clamp) is an error, not silently replaced by the default (0, inf). */
+    @Test
+    void malformedTimeStepLimitIsNamed() throws Exception {
+        Path d = make("tsl", 1);
+        editConfig(d, n -> n.putArray("time_step_limit").add(0.0));
+        String m = loadError(d);
+        assertTrue(m.contains("config.json") && m.contains("time_step_limit"), m);
+    }
 }
