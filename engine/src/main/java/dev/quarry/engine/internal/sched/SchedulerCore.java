@@ -204,10 +204,15 @@ public final class SchedulerCore implements AutoCloseable {
     }
 
     private void enqueue(Sequence s, CompletableFuture<?> f) {
-        if (opts.queueFullPolicy() == BatchingOptions.QueueFullPolicy.FAIL_FAST) {
+        // A callback of an engine future runs on the scheduler thread; blocking it on a full queue would wait for
+        // itself to drain the queue, forever. There a full queue rejects, whatever the policy.
+        boolean schedulerThread = Thread.currentThread() == thread;
+        if (opts.queueFullPolicy() == BatchingOptions.QueueFullPolicy.FAIL_FAST || schedulerThread) {
             if (!queue.offer(s)) {
                 f.completeExceptionally(new RejectedExecutionException("record '" + s.id
-                        + "' rejected: engine queue is full (" + opts.queueCapacity() + " requests waiting)"));
+                        + "' rejected: engine queue is full (" + opts.queueCapacity() + " requests waiting)"
+                        + (schedulerThread ? "; submitted from a callback on the engine's scheduler thread, which cannot"
+                                + " wait for room (complete the chain async, e.g. thenComposeAsync)" : "")));
             }
         } else {
             try {

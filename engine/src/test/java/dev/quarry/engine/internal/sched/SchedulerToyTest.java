@@ -2,6 +2,7 @@ package dev.quarry.engine.internal.sched;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -247,6 +248,51 @@ class SchedulerToyTest {
             assertTrue(e.stats().queueDepth() <= 2 * cap, "queue depth " + e.stats().queueDepth());
             assertTrue(longOne.cancel(true));
             for (int i = 0; i < 2 * cap; i++) assertEquals(2, fs.get(i).get(30, TimeUnit.SECONDS).ids().length);
+        }
+    }
+
+    /**
+     * Futures complete on the scheduler thread, so a caller chaining submissions in a callback submits from it. With
+     * BLOCK and a full queue that thread waited for itself to drain the queue: the engine hung. Now those
+     * submissions are rejected and the engine goes on.
+     */
+    @Test
+    void submittingFromAFutureCallbackWithAFullQueueDoesNotHangTheEngine() throws Exception {
+        int cap = 2;
+        BatchingOptions o = BatchingOptions.builder().queueCapacity(cap).build(); // BLOCK
+        try (GraniteEngine e = engine(o, 0)) {
+            SamplingParams sp = SamplingParams.builder().maxNewTokens(2).ignoreEos(true).build();
+            java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
+            e.setFaultInjector(id -> {
+                if (id.equals("first")) {
+                    try { attached.await(); } catch (InterruptedException x) { throw new IllegalStateException(x); }
+                }
+            });
+            List<CompletableFuture<GenerationResult>> chained = java.util.Collections.synchronizedList(new ArrayList<>());
+            CompletableFuture<GenerationResult> first = e.generate(new GenerationRequest("first", new int[] {40}, sp, false));
+            CompletableFuture<Integer> callback = first
+                    .thenApply(r -> {
+                        for (int i = 0; i < 3 * cap; i++) {
+                            chained.add(e.generate(new GenerationRequest("chained-" + i, new int[] {41}, sp, false)));
+                        }
+                        return chained.size();
+                    });
+            attached.countDown(); // "first" completes only now, on the scheduler thread, which runs the callback
+            assertEquals(3 * cap, callback.get(30, TimeUnit.SECONDS));
+            int done = 0, rejected = 0;
+            for (CompletableFuture<GenerationResult> f : chained) {
+                try {
+                    assertEquals(2, f.get(30, TimeUnit.SECONDS).ids().length);
+                    done++;
+                } catch (ExecutionException x) {
+                    assertInstanceOf(RejectedExecutionException.class, x.getCause());
+                    assertTrue(x.getCause().getMessage().contains("scheduler thread"), x.getCause().getMessage());
+                    rejected++;
+                }
+            }
+            assertEquals(cap, done, "the queue's capacity went through");
+            assertEquals(2 * cap, rejected);
+            assertNull(e.generate(new GenerationRequest("after", new int[] {42}, sp, false)).get(30, TimeUnit.SECONDS).error());
         }
     }
 
