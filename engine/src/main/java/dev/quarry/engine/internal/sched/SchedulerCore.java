@@ -75,6 +75,8 @@ public final class SchedulerCore implements AutoCloseable {
     private final ArrayBlockingQueue<Sequence> queue;
     private final Thread thread;
     private volatile boolean closed;
+    /** close() was called on the scheduler thread: the loop closes the model when it ends. */
+    private volatile boolean closeModelOnExit;
     private volatile Consumer<String> faultInjector;
 
     // scheduler-thread state
@@ -373,6 +375,7 @@ public final class SchedulerCore implements AutoCloseable {
             }
         }
         shutdown();
+        if (closeModelOnExit) model.close();
     }
 
     private void iterate() throws InterruptedException {
@@ -980,6 +983,12 @@ public final class SchedulerCore implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
+        if (Thread.currentThread() == thread) {
+            // called from a future callback on the scheduler thread: the loop ends after this iteration and
+            // closes the model itself (joining would wait for this very thread, then free the model under it)
+            closeModelOnExit = true;
+            return;
+        }
         try {
             thread.join(60_000);
         } catch (InterruptedException e) {

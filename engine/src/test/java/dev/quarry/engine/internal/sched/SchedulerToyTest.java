@@ -296,6 +296,28 @@ class SchedulerToyTest {
         }
     }
 
+    /**
+     * close() from a future callback (on the scheduler thread) returns at once and the loop closes the model when it
+     * ends; it joined the scheduler thread from itself for 60 s, then closed the model under the running loop.
+     */
+    @Test
+    void closeFromAFutureCallbackReturnsAndClosesTheEngine() throws Exception {
+        ToyModel model = new ToyModel(7, 0);
+        GraniteEngine e = new GraniteEngine(model, new ToyCodec(), INFO, BatchingOptions.defaults());
+        SamplingParams sp = SamplingParams.builder().maxNewTokens(2).ignoreEos(true).build();
+        java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
+        e.setFaultInjector(id -> {
+            try { attached.await(); } catch (InterruptedException x) { throw new IllegalStateException(x); }
+        });
+        CompletableFuture<GenerationResult> first = e.generate(new GenerationRequest("first", new int[] {40}, sp, false));
+        CompletableFuture<Void> closed = first.thenRun(e::close);
+        attached.countDown();
+        closed.get(30, TimeUnit.SECONDS);
+        assertEquals(2, first.get().ids().length);
+        assertTrue(e.generate(new GenerationRequest("late", new int[] {41}, sp, false)).isCompletedExceptionally());
+        e.close(); // idempotent, from another thread
+    }
+
     /** A failed model call fails the rows of that call with engine_failure naming each one's record. */
     @Test
     void failedDecodeCallNamesEachRecord() throws Exception {
