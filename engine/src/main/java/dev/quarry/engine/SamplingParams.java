@@ -45,6 +45,7 @@ public final class SamplingParams {
     public float topP() { return topP; }
     /** 0 means no top-k cut. */
     public int topK() { return topK; }
+    /** The seed of an {@code Engine.generate} request; a task's records sample with their own {@code TaskInput.seed}. */
     public long seed() { return seed; }
     public boolean ignoreEos() { return ignoreEos; }
     public List<String> stopStrings() { return stopStrings; }

@@ -99,7 +99,10 @@ public final class ExtractTask implements Task {
         public Builder schema(String v) { this.schemaText = v; this.schema = null; return this; }
         public Builder instruction(String v) { this.instruction = v; return this; }
         public Builder systemPrompt(String v) { this.systemPrompt = v; return this; }
-        /** Temperature / top-k / top-p / seed; {@code maxNewTokens} is replaced by the grammar bound. */
+        /**
+         * Temperature / top-k / top-p; {@code maxNewTokens} is replaced by the grammar bound. Tasks sample with each
+         * record's {@link TaskInput#seed()}; the seed given here is not used.
+         */
         public Builder sampling(SamplingParams v) { this.sampling = v; return this; }
         public Builder maxStringLength(int v) { this.maxStringLength = v; return this; }
         public Builder maxArrayItems(int v) { this.maxArrayItems = v; return this; }
