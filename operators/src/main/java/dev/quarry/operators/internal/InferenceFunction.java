@@ -202,8 +202,14 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         Throwable c = ex;
         while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) c = c.getCause();
         String id = p.id != null ? p.id : UNKNOWN_ID;
-        String what = c instanceof CancellationException ? "request was cancelled" : "engine failed: " + c;
-        return TaskResult.failed(id, taskName, new EngineError(ErrorKind.ENGINE_FAILURE, "record '" + id + "': " + what), elapsed(p));
+        return TaskResult.failed(id, taskName, new EngineError(ErrorKind.ENGINE_FAILURE, engineFailureMessage(id, c)), elapsed(p));
+    }
+
+    /** The engine_failure message of record {@code id}: it names the record once, whether or not the engine's exception does. */
+    static String engineFailureMessage(String id, Throwable c) {
+        if (c instanceof CancellationException) return "record '" + id + "': request was cancelled";
+        String named = c.getMessage() != null && c.getMessage().contains("'" + id + "'") ? "" : "record '" + id + "': ";
+        return named + "engine failed: " + c;
     }
 
     private static long elapsed(Pending<?, ?> p) {
