@@ -1,6 +1,5 @@
 package dev.quarry.engine.bench;
 
-import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import dev.quarry.engine.BatchingOptions;
 import dev.quarry.engine.Engine;
@@ -67,7 +66,7 @@ public final class BenchRunner {
             report.fact("mkl", mklPath());
             report.fact("workload", "N=" + cfg.prompts() + " P=" + cfg.promptTokens() + " G=" + cfg.newTokens());
             Roofline roof = cfg.workloads().contains("roofline")
-                    ? new Roofline(gc, cfg.device().equals("cpu") ? Device.cpu() : Device.fromName(cfg.device().replace("cuda", "gpu")),
+                    ? new Roofline(gc, dev.quarry.engine.Devices.toDjl(cfg.device()),
                             eo.dtype().equals("bf16") ? DataType.BFLOAT16 : DataType.FLOAT32)
                     : null;
             Random rnd = new Random(cfg.seed());

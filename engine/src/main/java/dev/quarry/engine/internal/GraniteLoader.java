@@ -32,7 +32,8 @@ final class GraniteLoader {
         if (dir == null) throw new IllegalArgumentException("no model directory given");
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
         boolean bf16 = EngineOptions.DTYPE_BF16.equals(options.dtype());
-        Device device = Device.fromName(options.device());
+        dev.quarry.engine.Devices.requireAvailable(options.device());
+        Device device = dev.quarry.engine.Devices.toDjl(options.device());
         NativeMemoryAdvice.adviseOnce(options.device());
         GraniteTextCodec codec = GraniteTextCodec.open(dir.resolve("tokenizer.json"));
         GraniteModel model;
