@@ -24,13 +24,33 @@ public final class Models {
     /** A model directory: {@code model} when given (checked), else the preset's random-weight checkpoint (generated once). */
     public static Path resolve(Path model, String preset, long seed, Path cacheDir) {
         if (model != null) {
-            if (!Files.isRegularFile(model.resolve("config.json"))) {
-                throw new IllegalArgumentException("--model " + model + " is not a Hugging Face checkpoint directory (no config.json there)");
-            }
+            requireCheckpoint(model, "--model");
             return model;
         }
         if (preset == null) throw new IllegalArgumentException("give --model DIR or --preset NAME");
         return preset(preset, seed, cacheDir == null ? defaultCache() : cacheDir);
+    }
+
+    /**
+     * Fails with a one-line message naming {@code flag}, the directory and the missing file when {@code dir} is not a
+     * checkpoint the engine can load (config.json, tokenizer.json, model.safetensors or its shards): checked before a
+     * job starts, where the engine would otherwise fail each task attempt.
+     */
+    public static void requireCheckpoint(Path dir, String flag) {
+        if (!Files.isDirectory(dir)) throw new IllegalArgumentException(flag + " " + dir + ": no such directory");
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new IllegalArgumentException(flag + " " + dir + " is not a Hugging Face checkpoint directory (no config.json there)");
+        }
+        if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+            throw new IllegalArgumentException(flag + " " + dir + " has no tokenizer.json (copy it from the model's Hugging Face repository)");
+        }
+        boolean weights;
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            weights = s.anyMatch(p -> p.getFileName().toString().endsWith(".safetensors") && Files.isRegularFile(p));
+        } catch (IOException e) {
+            throw new UncheckedIOException(flag + " " + dir + ": cannot list it: " + e.getMessage(), e);
+        }
+        if (!weights) throw new IllegalArgumentException(flag + " " + dir + " has no *.safetensors weights");
     }
 
     /** The checkpoint of {@code preset} with random weights from {@code seed}, generated under {@code cacheDir} on first use. */

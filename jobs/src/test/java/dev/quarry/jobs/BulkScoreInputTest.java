@@ -47,6 +47,8 @@ class BulkScoreInputTest {
         Path m = tmp.resolve("model");
         Files.createDirectories(m);
         Files.writeString(m.resolve("config.json"), "{}");
+        Files.writeString(m.resolve("tokenizer.json"), "{}"); // a checkpoint directory by its files (the fake engine reads none)
+        Files.writeString(m.resolve("model.safetensors"), "");
         return m;
     }
 

@@ -29,6 +29,8 @@ class DemoCommandITCase {
         Path model = tmp.resolve("model");
         Files.createDirectories(model);
         Files.writeString(model.resolve("config.json"), "{}");
+        Files.writeString(model.resolve("tokenizer.json"), "{}"); // a checkpoint directory by its files (the fake engine reads none)
+        Files.writeString(model.resolve("model.safetensors"), "");
         DemoCommand demo = new DemoCommand();
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         setField(demo, "engines", FakeEngine.factory());

@@ -37,6 +37,8 @@ class ErrorRateBoundJobITCase {
     @Test
     void flagsBuildTheBound(@TempDir Path tmp) throws Exception {
         Files.writeString(tmp.resolve("config.json"), "{}");
+        Files.writeString(tmp.resolve("tokenizer.json"), "{}"); // a checkpoint directory by its files (the fake engine reads none)
+        Files.writeString(tmp.resolve("model.safetensors"), "");
         assertTrue(parse(tmp).spec().errorRateBound().isNone(), "no flags: errors never fail the job");
         ErrorRateBound b = parse(tmp, "--max-error-rate", "0.25", "--error-window", "40").spec().errorRateBound();
         assertEquals(0.25, b.maxErrorFraction());
@@ -54,6 +56,8 @@ class ErrorRateBoundJobITCase {
         // must fail in open(), before it loads an engine or reads a record, with the bound's message
         Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 200, i -> i == 5 ? "" : "review number " + i);
         Files.writeString(tmp.resolve("config.json"), "{}");
+        Files.writeString(tmp.resolve("tokenizer.json"), "{}"); // a checkpoint directory by its files (the fake engine reads none)
+        Files.writeString(tmp.resolve("model.safetensors"), "");
         ScoringSpec spec = parse(tmp, "--max-errors", "0").spec();
         BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
                 .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec).parallelism(1)
@@ -72,6 +76,8 @@ class ErrorRateBoundJobITCase {
         // d5 has no text (a null body): the Parquet source marks it invalid before the engine sees it
         Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 200, i -> i == 5 ? null : "review number " + i);
         Files.writeString(tmp.resolve("config.json"), "{}");
+        Files.writeString(tmp.resolve("tokenizer.json"), "{}"); // a checkpoint directory by its files (the fake engine reads none)
+        Files.writeString(tmp.resolve("model.safetensors"), "");
         ScoringSpec spec = parse(tmp, "--max-errors", "0").spec();
         BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
                 .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec).parallelism(1)

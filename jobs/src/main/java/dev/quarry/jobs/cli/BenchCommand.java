@@ -65,6 +65,7 @@ public class BenchCommand implements Callable<Integer> {
                 .promptTokens(promptTokens).newTokens(newTokens).instructionTokens(instructionTokens)
                 .recordTokens(recordTokens).workloads(workloads).sequential(!noSequential).seed(seed)
                 .labels(labels == null ? BenchConfig.DEFAULT_LABELS : labels).build();
+        dev.quarry.jobs.Models.requireCheckpoint(model, "--model");
         BenchReport r = new BenchRunner(cfg, msg -> System.err.println("[bench] " + msg)).run();
         System.out.print(json ? r.toJson() + "\n" : r.toTable());
         return 0;

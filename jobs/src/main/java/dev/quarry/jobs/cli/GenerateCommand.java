@@ -92,6 +92,7 @@ public class GenerateCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
         List<int[]> raw = input.prompt == null ? rawPrompts() : null; // bad ids fail before the model loads
+        dev.quarry.jobs.Models.requireCheckpoint(model, "--model");
         try (Engine engine = Engine.open(options)) {
             List<int[]> prompts = raw != null ? raw
                     : List.of(engine.codec().encode(engine.codec().applyChatTemplate(List.of(ChatMessage.user(input.prompt)))));

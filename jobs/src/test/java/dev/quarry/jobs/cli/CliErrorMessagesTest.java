@@ -1,0 +1,86 @@
+package dev.quarry.jobs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.engine.checkpoint.CheckpointMaker;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The mistakes a user makes on the command line end, before any job starts, with exit code 2 and one line naming the
+ * offending flag or file (no usage dump, no stack trace).
+ */
+class CliErrorMessagesTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path input;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        model = dir.resolve("model");
+        CheckpointMaker.make("tiny-hybrid", 0, model, "f32", 1);
+        input = dir.resolve("in.parquet");
+        DemoCommand.prepare(dir.resolve("demo"));
+        Files.copy(dir.resolve("demo/input/reviews.parquet"), input);
+    }
+
+    record Run(int rc, String out, String err) {}
+
+    static Run run(String... args) {
+        CommandLine cl = QuarryCli.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int rc = cl.execute(args);
+        return new Run(rc, out.toString(), err.toString());
+    }
+
+    static String[] bulkScore(String output, String... more) {
+        List<String> a = new ArrayList<>(List.of("bulk-score", "--input", input.toString(), "--output", dir.resolve(output).toString(), "--no-progress"));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    static void assertOneLineError(Run r, String... parts) {
+        assertEquals(2, r.rc, r.err);
+        String msg = r.err.strip();
+        assertFalse(msg.contains("\n"), "one line expected: " + msg);
+        assertFalse(msg.contains("\tat "), msg);
+        for (String p : parts) assertTrue(msg.contains(p), "'" + p + "' not in: " + msg);
+    }
+
+    @Test
+    void modelWithoutTokenizerIsRefusedBeforeTheJob() throws Exception {
+        Path m = dir.resolve("no-tokenizer");
+        Files.createDirectories(m);
+        Files.copy(model.resolve("config.json"), m.resolve("config.json"));
+        Files.copy(model.resolve("model.safetensors"), m.resolve("model.safetensors"));
+        Run r = run(bulkScore("out-notok", "--task", "summarize", "--model", m.toString()));
+        assertOneLineError(r, "--model", m.toString(), "tokenizer.json");
+        assertFalse(Files.exists(dir.resolve("out-notok")));
+        assertOneLineError(run("generate", "--model", m.toString(), "--prompt", "hi"), "--model", "tokenizer.json");
+    }
+
+    @Test
+    void modelWithoutWeightsOrDirectoryIsRefused() throws Exception {
+        Path m = dir.resolve("no-weights");
+        Files.createDirectories(m);
+        Files.copy(model.resolve("config.json"), m.resolve("config.json"));
+        Files.copy(model.resolve("tokenizer.json"), m.resolve("tokenizer.json"));
+        assertOneLineError(run(bulkScore("out-now", "--task", "summarize", "--model", m.toString())), "--model", "safetensors");
+        assertOneLineError(run(bulkScore("out-nodir", "--task", "summarize", "--model", dir.resolve("nowhere").toString())),
+                "--model", "nowhere", "no such directory");
+    }
+}
