@@ -32,6 +32,17 @@ public final class QuarryCli implements Runnable {
     /** The configured command line (tests call {@code execute} on it). */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new QuarryCli());
+        // a mistyped or missing flag: one line naming it (and close matches), not the whole usage text
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine c = ex.getCommandLine();
+            String name = c.getCommandSpec().qualifiedName();
+            StringBuilder b = new StringBuilder(name).append(": ").append(ex.getMessage());
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+                b.append(" (did you mean ").append(String.join(" or ", u.getSuggestions())).append("?)");
+            }
+            c.getErr().println(b.append("; see '").append(name).append(" --help'"));
+            return c.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException) {
                 line.getErr().println("quarry " + line.getCommandName() + ": " + ex.getMessage());

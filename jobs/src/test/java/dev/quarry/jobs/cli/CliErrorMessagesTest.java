@@ -83,4 +83,17 @@ class CliErrorMessagesTest {
         assertOneLineError(run(bulkScore("out-nodir", "--task", "summarize", "--model", dir.resolve("nowhere").toString())),
                 "--model", "nowhere", "no such directory");
     }
+
+    @Test
+    void unknownOrMissingFlagsAreOneLineWithoutTheUsageText() {
+        Run r = run(bulkScore("out-bogus", "--task", "summarize", "--model", model.toString(), "--bogus"));
+        assertOneLineError(r, "quarry bulk-score", "--bogus", "--help");
+        assertFalse(r.err.contains("Usage:"), r.err);
+        Run typo = run(bulkScore("out-typo", "--task", "summarize", "--model", model.toString(), "--max-new-token=3"));
+        assertOneLineError(typo, "--max-new-token=3", "--max-new-tokens");
+        Run missing = run("stream", "--bootstrap-servers", "localhost:9092", "--input-topic", "a", "--output-topic", "b",
+                "--task", "summarize", "--model", model.toString());
+        assertOneLineError(missing, "quarry stream", "--dlq-topic");
+        assertOneLineError(run("no-such-command"), "no-such-command");
+    }
 }
