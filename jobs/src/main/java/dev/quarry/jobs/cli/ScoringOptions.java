@@ -4,10 +4,15 @@ import dev.quarry.connectors.InputMapping;
 import dev.quarry.connectors.ResultSchema.TaskKind;
 import dev.quarry.jobs.Models;
 import dev.quarry.jobs.ScoringSpec;
+import dev.quarry.jobs.TaskFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quarry.operators.ErrorRateBound;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -106,16 +111,39 @@ public class ScoringOptions {
         if (model != null && preset != null) throw new IllegalArgumentException("give either --model or --preset, not both");
         Path dir = Models.resolve(model, preset, seed, cacheDir);
         String schemaJson = null;
-        if (schema != null) {
-            try {
-                schemaJson = Files.readString(schema);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read --schema " + schema + ": " + e.getMessage(), e);
-            }
-        }
-        return ScoringSpec.builder().task(TaskKind.parse(task)).labels(labels).schemaJson(schemaJson).template(template)
+        if (schema != null) schemaJson = readSchema(schema);
+        ScoringSpec s = ScoringSpec.builder().task(TaskKind.parse(task)).labels(labels).schemaJson(schemaJson).template(template)
                 .maxNewTokens(maxNewTokens).maxSequenceLength(maxSequenceLength).modelDir(dir).device(device).dtype(dtype).capacity(capacity)
                 .timeout(duration(timeout, "--timeout")).ordered(ordered).errorRateBound(errorRateBound()).build();
+        if (schema != null && s.task() == TaskKind.EXTRACT) {
+            try {
+                TaskFactory.build(s); // the extract task's own checks of the schema, here to name the file, before a job starts
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--schema " + schema + ": " + e.getMessage(), e);
+            }
+        }
+        return s;
+    }
+
+    /** The --schema file's text, refused in one line naming the file when it is missing or not JSON. */
+    static String readSchema(Path schema) {
+        String text;
+        try {
+            text = Files.readString(schema);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("--schema " + schema + ": no such file");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read --schema " + schema + ": " + e, e);
+        }
+        try {
+            new ObjectMapper().readTree(text);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String what = e.getOriginalMessage().replaceAll("\\s*\\(start marker at .*\\)", "").replaceAll("\\s+", " ");
+            throw new IllegalArgumentException("--schema " + schema + " is not valid JSON: " + what
+                    + (at != null ? " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")" : ""), e);
+        }
+        return text;
     }
 
     /** Parses {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}, or a plain number of milliseconds. */

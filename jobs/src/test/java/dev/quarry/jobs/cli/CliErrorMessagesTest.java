@@ -96,4 +96,20 @@ class CliErrorMessagesTest {
         assertOneLineError(missing, "quarry stream", "--dlq-topic");
         assertOneLineError(run("no-such-command"), "no-such-command");
     }
+
+    @Test
+    void badSchemaFilesAreNamed() throws Exception {
+        Path missing = dir.resolve("missing.json");
+        assertOneLineError(run(bulkScore("out-s1", "--task", "extract", "--schema", missing.toString(), "--model", model.toString())),
+                "--schema", "missing.json", "no such file");
+        Path broken = dir.resolve("broken.json");
+        Files.writeString(broken, "{\"type\": \"object\",\n \"properties\": {\"a\": {\"type\": \"string\"}}\n");
+        assertOneLineError(run(bulkScore("out-s2", "--task", "extract", "--schema", broken.toString(), "--model", model.toString())),
+                "--schema", "broken.json", "not valid JSON", "line 3");
+        Path badType = dir.resolve("bad-type.json");
+        Files.writeString(badType, "{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"strin\"}}}");
+        assertOneLineError(run(bulkScore("out-s3", "--task", "extract", "--schema", badType.toString(), "--model", model.toString())),
+                "--schema", "bad-type.json", "strin");
+        assertFalse(Files.exists(dir.resolve("out-s3")));
+    }
 }
