@@ -87,6 +87,9 @@ public final class BulkInput implements Serializable {
                     String column = ResultSchema.inputName(field);   // the file's own name, also when not an Avro name
                     names.add(column);
                     columns.computeIfAbsent(column, k -> new ArrayList<>()).add(new Seen(f.toString(), nonNull(field.schema()), field));
+                    if (column.equals(mapping.textField()) && !canHoldText(nonNull(field.schema()))) {
+                        throw notText(f, mapping.textField(), nonNull(field.schema()).getType().getName());
+                    }
                 }
             } else {
                 org.apache.arrow.vector.types.pojo.Schema s;
@@ -98,6 +101,9 @@ public final class BulkInput implements Serializable {
                 for (var field : s.getFields()) {
                     names.add(field.getName());
                     columns.computeIfAbsent(field.getName(), k -> new ArrayList<>()).add(new Seen(f.toString(), ArrowSchemas.columnType(field), null));
+                    if (field.getName().equals(mapping.textField()) && field.getDictionary() == null && !canHoldText(field.getType())) {
+                        throw notText(f, mapping.textField(), field.getType().toString());
+                    }
                 }
             }
             if (!names.contains(mapping.textField())) {
@@ -178,6 +184,33 @@ public final class BulkInput implements Serializable {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot read the schema of Parquet input file " + f + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether a text column of this (non-null) Avro type can hold text: strings, and binary read as UTF-8 (and the
+     * types whose values the reader judges one by one). A plain number, boolean or nested column never can: every
+     * row would be an {@code invalid_record}, so the run is refused at start instead.
+     */
+    static boolean canHoldText(Schema t) {
+        return switch (t.getType()) {
+            case INT, LONG, FLOAT, DOUBLE, BOOLEAN -> t.getLogicalType() != null;
+            case ARRAY, MAP, RECORD -> false;
+            default -> true;
+        };
+    }
+
+    /** The same for an Arrow column (dictionary columns are judged by their values, as they are read). */
+    static boolean canHoldText(org.apache.arrow.vector.types.pojo.ArrowType t) {
+        return switch (t.getTypeID()) {
+            case Int, FloatingPoint, Bool, Decimal, Date, Time, Timestamp, Interval, Duration,
+                    List, LargeList, FixedSizeList, Struct, Map -> false;
+            default -> true;
+        };
+    }
+
+    private static IllegalArgumentException notText(Path file, String column, String type) {
+        return new IllegalArgumentException("the text column '" + column + "' of input file " + file + " is " + type
+                + ", not a string; choose the text column with --text-column");
     }
 
     /** The type of an optional Avro column without its null branch. */

@@ -54,7 +54,8 @@ class BulkScoreInputTest {
 
     BulkScoreJob.Options cli(Path in, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("--input", in.toString(), "--output", tmp.resolve("out").toString(),
-                "--task", "summarize", "--model", model().toString(), "--text-column", "body"));
+                "--task", "summarize", "--model", model().toString()));
+        if (!List.of(extra).contains("--text-column")) args.addAll(List.of("--text-column", "body"));
         args.addAll(List.of(extra));
         BulkScoreCommand cmd = new BulkScoreCommand();
         new CommandLine(cmd).parseArgs(args.toArray(String[]::new));
@@ -185,5 +186,43 @@ class BulkScoreInputTest {
         writeArrow(in2.resolve("b.feather"), 2);
         IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class, () -> cli(in2));
         assertTrue(e2.getMessage().contains("a.parquet") && e2.getMessage().contains("b.feather"), e2.getMessage());
+    }
+
+    @Test
+    void aTextColumnThatCannotHoldTextIsRejectedAtStartNamingTheColumnTheFileAndTheType() throws Exception {
+        Path in = tmp.resolve("in");
+        write(in.resolve("part-a.parquet"), DOC, 3);
+        // every row would be an invalid_record: a wrong --text-column, refused before the job (was: 3 error rows, exit 0)
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cli(in, "--text-column", "stars"));
+        assertTrue(e.getMessage().contains("'stars'") && e.getMessage().contains("part-a.parquet") && e.getMessage().contains("int")
+                && e.getMessage().contains("--text-column"), e.getMessage());
+        assertEquals("doc_id", cli(in, "--text-column", "doc_id").mapping.textField());
+        // binary text columns stay accepted (read as UTF-8, row by row)
+        Schema binary = SchemaBuilder.record("doc").fields().requiredString("doc_id").requiredBytes("body").endRecord();
+        GenericData.Record g = new GenericData.Record(binary);
+        g.put("doc_id", "x");
+        g.put("body", java.nio.ByteBuffer.wrap("hello".getBytes()));
+        Path bin = tmp.resolve("bin");
+        Files.createDirectories(bin);
+        ParquetFiles.writeLocal(bin.resolve("b.parquet"), binary, List.of(g));
+        assertEquals("body", cli(bin).mapping.textField());
+
+        Path arrow = tmp.resolve("arrow");
+        Files.createDirectories(arrow);
+        var schema = new org.apache.arrow.vector.types.pojo.Schema(List.of(
+                org.apache.arrow.vector.types.pojo.Field.nullable("body", new org.apache.arrow.vector.types.pojo.ArrowType.Int(64, true))));
+        try (var alloc = new org.apache.arrow.memory.RootAllocator();
+                var root = org.apache.arrow.vector.VectorSchemaRoot.create(schema, alloc);
+                var os = Files.newOutputStream(arrow.resolve("n.arrow"));
+                var w = new org.apache.arrow.vector.ipc.ArrowFileWriter(root, null, java.nio.channels.Channels.newChannel(os))) {
+            w.start();
+            root.allocateNew();
+            ((org.apache.arrow.vector.BigIntVector) root.getVector("body")).setSafe(0, 7);
+            root.setRowCount(1);
+            w.writeBatch();
+            w.end();
+        }
+        IllegalArgumentException a = assertThrows(IllegalArgumentException.class, () -> cli(arrow));
+        assertTrue(a.getMessage().contains("'body'") && a.getMessage().contains("n.arrow") && a.getMessage().contains("Int(64"), a.getMessage());
     }
 }
