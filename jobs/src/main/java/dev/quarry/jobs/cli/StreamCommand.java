@@ -19,10 +19,10 @@ import picocli.CommandLine.Option;
                 "Results go to --output-topic, failures (bad JSON, missing text, engine errors) to --dlq-topic.",
                 "With --checkpoint-dir, a restarted process (same topics) resumes from the latest retained checkpoint of this job."})
 public class StreamCommand implements Callable<Integer> {
-    @Option(names = "--bootstrap-servers", required = true) String bootstrapServers;
-    @Option(names = "--input-topic", required = true) String inputTopic;
-    @Option(names = "--output-topic", required = true) String outputTopic;
-    @Option(names = "--dlq-topic", required = true) String dlqTopic;
+    @Option(names = "--bootstrap-servers", required = true, description = "Kafka brokers, host:port[,host:port...]") String bootstrapServers;
+    @Option(names = "--input-topic", required = true, description = "Topic of JSON records to score (an object with the text field, see --text-field)") String inputTopic;
+    @Option(names = "--output-topic", required = true, description = "Topic the results go to (JSON, the input's key and headers)") String outputTopic;
+    @Option(names = "--dlq-topic", required = true, description = "Dead-letter topic: records that failed (unparseable input with its original bytes, engine errors)") String dlqTopic;
     @Option(names = "--group-id", description = "Kafka consumer group; a run without a checkpoint starts from its committed offsets (default: quarry-INPUT_TOPIC-OUTPUT_TOPIC, so jobs reading one topic into different outputs do not share a group)") String groupId;
     @Option(names = "--delivery", defaultValue = "exactly-once", description = "exactly-once or at-least-once (default: ${DEFAULT-VALUE})") String delivery;
     @Option(names = "--transactional-id-prefix", description = "Unique per job on the Kafka cluster (default: quarry-OUTPUT_TOPIC)") String txPrefix;
@@ -30,7 +30,7 @@ public class StreamCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-dir", description = "Checkpoint directory (any Flink file system), shareable by jobs: each keeps its checkpoints in a folder named after its topics and resumes from the latest of its own") String checkpointDir;
     @Option(names = "--checkpoint-interval", defaultValue = "10s", description = "Checkpoint interval; results are committed at each (default: ${DEFAULT-VALUE})") String checkpointInterval;
     @Option(names = "--expected-restart", defaultValue = "2m", description = "Restart time incl. model load that transaction.timeout.ms must cover (default: ${DEFAULT-VALUE})") String expectedRestart;
-    @Option(names = "--parallelism", defaultValue = "1") int parallelism;
+    @Option(names = "--parallelism", defaultValue = "1", description = "Flink parallelism (default: ${DEFAULT-VALUE}); subtasks share one engine per JVM") int parallelism;
     @Option(names = "--bounded", description = "Stop at the input topic's end offsets as of start-up") boolean bounded;
 
     @Mixin ScoringOptions scoring = new ScoringOptions();
