@@ -78,6 +78,12 @@ public final class BulkScoreRunner {
             Progress.forget(runId);
         }
         Duration wall = Duration.ofNanos(System.nanoTime() - start);
+        // the file sinks create a directory only for their first part file: the one no row went to (no errors, or no
+        // successes) would be missing, yet the summary names it and scripts read both
+        for (String dir : new String[] {o.output, o.errors}) {
+            Path p = new Path(dir);
+            p.getFileSystem().mkdirs(p);
+        }
         return new Summary(total, ResultFiles.stats(new Path(o.output)), ResultFiles.stats(new Path(o.errors)), wall, o.output, o.errors);
     }
 
