@@ -135,8 +135,10 @@ public class GenerateCommand implements Callable<Integer> {
             List<String> lines;
             try {
                 lines = Files.readAllLines(input.idsFile);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IllegalArgumentException("--ids-file " + input.idsFile + ": no such file");
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read --ids-file " + input.idsFile + ": " + e.getMessage(), e);
+                throw new UncheckedIOException("cannot read --ids-file " + input.idsFile + ": " + e, e);
             }
             for (int n = 0; n < lines.size(); n++) {
                 String line = lines.get(n).trim();

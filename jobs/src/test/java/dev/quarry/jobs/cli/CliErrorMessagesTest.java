@@ -112,4 +112,10 @@ class CliErrorMessagesTest {
                 "--schema", "bad-type.json", "strin");
         assertFalse(Files.exists(dir.resolve("out-s3")));
     }
+
+    @Test
+    void missingIdsFileIsNamed() {
+        assertOneLineError(run("generate", "--model", model.toString(), "--ids-file", dir.resolve("ids.txt").toString()),
+                "--ids-file", "ids.txt", "no such file");
+    }
 }
