@@ -71,7 +71,7 @@ public class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--device", defaultValue = EngineOptions.DEFAULT_DEVICE, description = "DJL device (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", defaultValue = EngineOptions.DEFAULT_DEVICE, description = "cpu or cuda:N (default: ${DEFAULT-VALUE})")
     String device;
 
     @Option(names = "--dtype", defaultValue = EngineOptions.DTYPE_F32, description = "f32 or bf16 (default: ${DEFAULT-VALUE})")

@@ -111,6 +111,12 @@ public class ScoringOptions {
         if (model != null && preset != null) throw new IllegalArgumentException("give either --model or --preset, not both");
         Path dir = Models.resolve(model, preset, seed, cacheDir);
         String schemaJson = null;
+        if (device == null || !device.matches("cpu|cuda:\\d+")) {
+            throw new IllegalArgumentException("--device must be cpu or cuda:N, got '" + device + "'");
+        }
+        if (dtype != null && !dtype.equals("f32") && !dtype.equals("bf16")) {
+            throw new IllegalArgumentException("--dtype must be f32 or bf16, got '" + dtype + "'");
+        }
         if (schema != null) schemaJson = readSchema(schema);
         ScoringSpec s = ScoringSpec.builder().task(TaskKind.parse(task)).labels(labels).schemaJson(schemaJson).template(template)
                 .maxNewTokens(maxNewTokens).maxSequenceLength(maxSequenceLength).modelDir(dir).device(device).dtype(dtype).capacity(capacity)

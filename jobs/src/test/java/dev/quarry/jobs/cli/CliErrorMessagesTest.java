@@ -118,4 +118,13 @@ class CliErrorMessagesTest {
         assertOneLineError(run("generate", "--model", model.toString(), "--ids-file", dir.resolve("ids.txt").toString()),
                 "--ids-file", "ids.txt", "no such file");
     }
+
+    @Test
+    void badDeviceOrDtypeNamesTheFlagBeforeTheJob() {
+        assertOneLineError(run(bulkScore("out-d1", "--task", "summarize", "--model", model.toString(), "--device", "tpu")),
+                "--device", "'tpu'");
+        assertOneLineError(run(bulkScore("out-d2", "--task", "summarize", "--model", model.toString(), "--dtype", "f64")),
+                "--dtype", "'f64'");
+        assertOneLineError(run(bulkScore("out-d3", "--task", "summarize", "--model", model.toString(), "--device", "gpu0")), "--device");
+    }
 }
