@@ -2,10 +2,18 @@ package dev.quarry.jobs.cli;
 
 import dev.quarry.jobs.EngineFactory;
 import dev.quarry.jobs.StreamJob;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import java.util.concurrent.Callable;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -58,6 +66,35 @@ public class StreamCommand implements Callable<Integer> {
         return b.build();
     }
 
+    /** How long the start-up check waits for the Kafka cluster to answer (system property {@code quarry.kafka.checkTimeoutMs}). */
+    static Duration kafkaCheckTimeout() {
+        return Duration.ofMillis(Long.getLong("quarry.kafka.checkTimeoutMs", 30_000L));
+    }
+
+    /** Fails in one line naming --bootstrap-servers when no broker there answers within {@link #kafkaCheckTimeout()}. */
+    static void requireReachable(StreamJob.Options o) {
+        Properties p = new Properties();
+        o.kafkaProperties.forEach((k, v) -> { if (AdminClientConfig.configNames().contains(k)) p.put(k, v); });   // SASL, SSL, ...
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrapServers);
+        long ms = kafkaCheckTimeout().toMillis();
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ms);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ms);
+        try (Admin admin = Admin.create(p)) {
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) ms)).nodes().get(ms + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            throw new IllegalArgumentException("--bootstrap-servers " + o.bootstrapServers + ": no Kafka broker answered within "
+                    + ms / 1000 + " s (" + c.getClass().getSimpleName() + ": " + c.getMessage()
+                    + "); check the address and any security settings (--kafka-property)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking --bootstrap-servers " + o.bootstrapServers, e);
+        } catch (org.apache.kafka.common.KafkaException e) {   // e.g. an unresolvable address, a bad security property
+            throw new IllegalArgumentException("--bootstrap-servers " + o.bootstrapServers + ": " + e.getMessage()
+                    + (e.getCause() != null ? " (" + e.getCause().getMessage() + ")" : ""), e);
+        }
+    }
+
     /** What the run resumes from (or why it starts afresh), for the console. */
     public static String restoreMessage(StreamJob.Options o, Optional<org.apache.flink.core.fs.Path> restore) {
         if (o.checkpointDir == null) {
@@ -85,6 +122,9 @@ public class StreamCommand implements Callable<Integer> {
         Optional<org.apache.flink.core.fs.Path> restore = StreamJob.restorePoint(o);
         System.err.println(restoreMessage(o, restore));
         var env = StreamExecutionEnvironment.getExecutionEnvironment(StreamJob.configuration(o, restore));
+        // the job runs in this process (not `flink run`, whose client need not reach Kafka): an unreachable broker
+        // would otherwise leave the job waiting for metadata without a word
+        if (!env.getClass().getName().equals("org.apache.flink.client.program.StreamContextEnvironment")) requireReachable(o);
         StreamJob.build(env, o, engines);
         System.err.println("quarry stream: " + o.spec + ", " + o.inputTopic + " -> " + o.outputTopic + " (dead letters: " + o.dlqTopic
                 + "), consumer group " + o.groupId);

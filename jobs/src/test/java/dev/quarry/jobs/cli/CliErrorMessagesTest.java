@@ -127,4 +127,24 @@ class CliErrorMessagesTest {
                 "--dtype", "'f64'");
         assertOneLineError(run(bulkScore("out-d3", "--task", "summarize", "--model", model.toString(), "--device", "gpu0")), "--device");
     }
+
+    /** Nothing listens on the port: the run ends with a message instead of a job waiting for Kafka metadata without a word. */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)   // a guard against the old hang, not a measurement: the check gives up after 2 s
+    void unreachableKafkaIsNamed() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        System.setProperty("quarry.kafka.checkTimeoutMs", "2000");
+        try {
+            Run r = run("stream", "--bootstrap-servers", "localhost:" + port, "--input-topic", "in", "--output-topic", "out",
+                    "--dlq-topic", "dlq", "--task", "summarize", "--model", model.toString());
+            assertEquals(2, r.rc, r.err);
+            String last = r.err.strip().lines().reduce((a, b) -> b).orElse("");
+            assertTrue(last.contains("--bootstrap-servers localhost:" + port) && last.contains("no Kafka broker answered"), r.err);
+        } finally {
+            System.clearProperty("quarry.kafka.checkTimeoutMs");
+        }
+    }
 }
