@@ -69,6 +69,7 @@ class ErrorRateBoundJobITCase {
         assertTrue(cause.isPresent(), "failed for another reason: " + ExceptionUtils.stringifyException(e));
         String m = cause.get().getMessage();
         assertTrue(m.contains("more than the allowed 0") && m.contains("Last error: empty_input: record d5") && m.contains("text is empty"), m);
+        assertTrue(m.contains("--max-errors") && m.contains("--max-error-rate"), "names the CLI flags that set the bound: " + m);
     }
 
     @Test

@@ -247,7 +247,8 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         if (violation != null) {
             String message = "Quarry inference (task " + taskName + ", model " + model.name() + "): " + violation
                     + " Configured bound: " + errorRateBound
-                    + ". Fix the input or the task, or relax the bound with InferenceOperator.Builder#errorRateBound.";
+                    + ". Fix the input or the task, or relax the bound (quarry bulk-score/stream: --max-errors, --max-error-rate,"
+                    + " --error-window; API: InferenceOperator.Builder#errorRateBound).";
             TrippedBounds.record(subtask, message);
             p.out.completeExceptionally(new ErrorRateExceededException(message));
             return;
