@@ -80,7 +80,8 @@ public final class ScoringSpec implements Serializable {
 
     @Override
     public String toString() {
-        return "ScoringSpec{task=" + task.wireName() + ", model=" + modelDir + ", device=" + device + ", dtype=" + dtype
+        return "ScoringSpec{task=" + task.wireName() + ", model=" + modelDir + ", device=" + device + ", dtype="
+                + (dtype != null ? dtype : (device != null && device.startsWith("cuda") ? "bf16" : "f32") + " (default)")
                 + ", maxNewTokens=" + maxNewTokens + (labels.isEmpty() ? "" : ", labels=" + labels) + '}';
     }
 
