@@ -43,7 +43,7 @@ public class ScoringOptions {
     @Option(names = "--template", description = "prompt: the user template, {text} and {field} placeholders")
     String template;
 
-    @Option(names = "--max-new-tokens", defaultValue = "" + ScoringSpec.DEFAULT_MAX_NEW_TOKENS, description = "Most tokens generated per record (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-new-tokens", defaultValue = "" + ScoringSpec.DEFAULT_MAX_NEW_TOKENS, description = "summarize, prompt: most tokens generated per record (default: ${DEFAULT-VALUE}); extract output is bounded by its schema, classify scores its labels instead")
     int maxNewTokens;
 
     @Option(names = "--max-sequence-length", defaultValue = "" + dev.quarry.engine.BatchingOptions.DEFAULT_MAX_SEQUENCE_LENGTH, description = "Longest prompt + generation per record in tokens; longer records fail with input_too_long (default: ${DEFAULT-VALUE})")
