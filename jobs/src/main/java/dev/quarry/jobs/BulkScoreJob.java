@@ -167,7 +167,27 @@ public final class BulkScoreJob {
                 if (parallelism < 1) throw new IllegalArgumentException("--parallelism must be >= 1");
                 if (checkpointInterval == null || checkpointInterval.toMillis() < 10) throw new IllegalArgumentException("--checkpoint-interval must be >= 10ms");
                 if (restartAttempts < 0) throw new IllegalArgumentException("restart attempts must be >= 0");
+                if (errors != null && overlap(output, errors)) {
+                    // both sinks would write into one tree: results and error rows mixed, each counted twice in the summary
+                    throw new IllegalArgumentException("--errors " + errors + " and --output " + output
+                            + " must be separate directories, neither inside the other");
+                }
                 return new Options(this);
+            }
+
+            /** Whether two output paths are the same directory or one lies inside the other. */
+            static boolean overlap(String a, String b) {
+                String x = normalized(a);
+                String y = normalized(b);
+                return x.equals(y) || x.startsWith(y.endsWith("/") ? y : y + "/") || y.startsWith(x.endsWith("/") ? x : x + "/");
+            }
+
+            private static String normalized(String p) {
+                java.net.URI u = new Path(p).toUri();
+                if (u.getScheme() == null || u.getScheme().equals("file")) {
+                    return java.nio.file.Path.of(u.getPath()).toAbsolutePath().normalize().toString();
+                }
+                return u.normalize().toString();
             }
         }
     }

@@ -147,4 +147,15 @@ class CliErrorMessagesTest {
             System.clearProperty("quarry.kafka.checkTimeoutMs");
         }
     }
+
+    @Test
+    void errorsDirectoryMustNotBeTheOutputDirectory() {
+        String out = dir.resolve("out-same").toString();
+        assertOneLineError(run(bulkScore("out-same", "--task", "summarize", "--model", model.toString(), "--errors", out)),
+                "--errors", "--output", "separate");
+        assertOneLineError(run(bulkScore("out-nested", "--task", "summarize", "--model", model.toString(),
+                "--errors", dir.resolve("out-nested/errors").toString())), "--errors", "separate");
+        assertOneLineError(run(bulkScore("out-uri", "--task", "summarize", "--model", model.toString(),
+                "--errors", dir.resolve("out-uri").toUri().toString())), "--errors", "separate");
+    }
 }
