@@ -74,21 +74,26 @@ public class GenerateCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = EngineOptions.DEFAULT_DEVICE, description = "cpu or cuda:N (default: ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--dtype", defaultValue = EngineOptions.DTYPE_F32, description = "f32 or bf16 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", description = "f32 or bf16 (default: f32 on cpu, bf16 on cuda, as bulk-score, stream and bench)")
     String dtype;
 
     @Option(names = "--logits", description = "Also print the full logits row that chose the last token")
     boolean logits;
 
+    /** The engine options of this command line (no --dtype: the engine's default for the device). */
+    EngineOptions engineOptions() {
+        return EngineOptions.builder().modelDir(model).device(device).dtype(dtype).build();
+    }
+
     @Override
     public Integer call() throws Exception {
-        if (!EngineOptions.DTYPE_F32.equals(dtype) && !EngineOptions.DTYPE_BF16.equals(dtype)) {
+        if (dtype != null && !EngineOptions.DTYPE_F32.equals(dtype) && !EngineOptions.DTYPE_BF16.equals(dtype)) {
             throw new IllegalArgumentException("--dtype must be f32 or bf16, got '" + dtype + "'");
         }
         if (maxNewTokens < 0) throw new IllegalArgumentException("--max-new-tokens must be >= 0");
         SamplingParams sampling = SamplingParams.builder().maxNewTokens(maxNewTokens).ignoreEos(ignoreEos)
                 .temperature(temperature).topP(topP).topK(topK).seed(seed).build();
-        EngineOptions options = EngineOptions.builder().modelDir(model).device(device).dtype(dtype).build();
+        EngineOptions options = engineOptions();
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
         List<int[]> raw = input.prompt == null ? rawPrompts() : null; // bad ids fail before the model loads

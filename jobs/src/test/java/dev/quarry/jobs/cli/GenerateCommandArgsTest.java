@@ -35,4 +35,17 @@ class GenerateCommandArgsTest {
         assertEquals(2, cl.execute("generate", "--model", "m", "--prompt", "hi", "--ids", "1,2"));
         assertArrayEquals(new int[] {1, 22, 3}, GenerateCommand.parseIds("1, 22,3", "x"));
     }
+
+    @Test
+    void dtypeDefaultsByDeviceAsTheOtherCommands() {
+        GenerateCommand cpu = new GenerateCommand();
+        new CommandLine(cpu).parseArgs("--model", "m", "--prompt", "hi");
+        assertEquals("f32", cpu.engineOptions().dtype());
+        GenerateCommand cuda = new GenerateCommand();
+        new CommandLine(cuda).parseArgs("--model", "m", "--prompt", "hi", "--device", "cuda:0");
+        assertEquals("bf16", cuda.engineOptions().dtype());
+        GenerateCommand given = new GenerateCommand();
+        new CommandLine(given).parseArgs("--model", "m", "--prompt", "hi", "--device", "cuda:0", "--dtype", "f32");
+        assertEquals("f32", given.engineOptions().dtype());
+    }
 }
