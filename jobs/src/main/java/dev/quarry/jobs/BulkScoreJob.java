@@ -172,6 +172,13 @@ public final class BulkScoreJob {
                     throw new IllegalArgumentException("--errors " + errors + " and --output " + output
                             + " must be separate directories, neither inside the other");
                 }
+                for (String[] out : new String[][] {{"--output", output}, {"--errors", errors}}) {
+                    if (out[1] != null && overlap(input, out[1])) {
+                        // the next run over the same --input would read this run's results as input rows
+                        throw new IllegalArgumentException(out[0] + " " + out[1] + " lies inside --input " + input
+                                + " (or contains it): a later run over that input would read the results as input; write them elsewhere");
+                    }
+                }
                 return new Options(this);
             }
 

@@ -158,4 +158,14 @@ class CliErrorMessagesTest {
         assertOneLineError(run(bulkScore("out-uri", "--task", "summarize", "--model", model.toString(),
                 "--errors", dir.resolve("out-uri").toUri().toString())), "--errors", "separate");
     }
+
+    @Test
+    void outputMustNotLieInsideTheInput() throws Exception {
+        Path in = Files.createDirectories(dir.resolve("in-dir"));
+        Files.copy(input, in.resolve("part-0.parquet"));
+        assertOneLineError(run("bulk-score", "--input", in.toString(), "--output", in.resolve("scored").toString(), "--no-progress",
+                "--task", "summarize", "--model", model.toString()), "--output", "inside --input");
+        assertOneLineError(run("bulk-score", "--input", in.toString(), "--output", dir.resolve("in-dir-scored").toString(), "--no-progress",
+                "--errors", in.resolve("errors").toString(), "--task", "summarize", "--model", model.toString()), "--errors", "inside --input");
+    }
 }
