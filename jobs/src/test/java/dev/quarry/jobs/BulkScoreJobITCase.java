@@ -224,4 +224,19 @@ class BulkScoreJobITCase {
         assertEquals(3, s1.inputRows());
         assertEquals(3, s1.results().rows(), s1.render());
     }
+
+    @Test
+    void withoutATerminalProgressIsPlainLines(@TempDir Path tmp) throws Exception {
+        Path in = writeInput(tmp.resolve("in"), 40, i -> "review number " + i);
+        ScoringSpec spec = ScoringSpec.builder().task(TaskKind.SUMMARIZE).modelDir(tmp).build();
+        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
+                .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec).parallelism(1).build();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        BulkScoreRunner.run(o, FakeEngine.factory(), new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8),
+                BulkScoreRunner.ProgressDisplay.LINES);
+        String out = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(!out.contains("\r"), "no carriage returns in a log: " + out);
+        String[] lines = out.strip().split("\n");
+        assertTrue(lines[lines.length - 1].startsWith("scoring: 40/40 rows (100%)"), out);
+    }
 }
