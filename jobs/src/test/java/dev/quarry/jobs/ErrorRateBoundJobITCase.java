@@ -54,20 +54,9 @@ class ErrorRateBoundJobITCase {
         // in; 100 rows per file, so the source's split request at the end of part-a often races d5's failure and
         // Flink restarts the task for the lost split event (see ErrorRateExceededException): the restarted attempt
         // must fail in open(), before it loads an engine or reads a record, with the bound's message
-        Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 200, i -> i == 5 ? "" : "review number " + i);
-        Files.writeString(tmp.resolve("config.json"), "{}");
-        Files.writeString(tmp.resolve("tokenizer.json"), "{}"); // a checkpoint directory by its files (the fake engine reads none)
-        Files.writeString(tmp.resolve("model.safetensors"), "");
-        ScoringSpec spec = parse(tmp, "--max-errors", "0").spec();
-        BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
-                .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec).parallelism(1)
-                .restartAttempts(3).build();
         FakeEngine.OPENED.set(0);
-        Exception e = assertThrows(Exception.class, () -> BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false));
+        String m = boundFailure(tmp, i -> i == 5 ? "" : "review number " + i, 3);
         assertEquals(1, FakeEngine.OPENED.get(), "no attempt after the bound tripped loaded an engine (records replayed)");
-        Optional<ErrorRateExceededException> cause = ExceptionUtils.findThrowable(e, ErrorRateExceededException.class);
-        assertTrue(cause.isPresent(), "failed for another reason: " + ExceptionUtils.stringifyException(e));
-        String m = cause.get().getMessage();
         assertTrue(m.contains("more than the allowed 0") && m.contains("Last error: empty_input: record d5") && m.contains("text is empty"), m);
         assertTrue(m.contains("--max-errors") && m.contains("--max-error-rate"), "names the CLI flags that set the bound: " + m);
     }
@@ -75,18 +64,23 @@ class ErrorRateBoundJobITCase {
     @Test
     void recordsTheSourceFoundInvalidCountTowardTheBound(@TempDir Path tmp) throws Exception {
         // d5 has no text (a null body): the Parquet source marks it invalid before the engine sees it
-        Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 200, i -> i == 5 ? null : "review number " + i);
+        String m = boundFailure(tmp, i -> i == 5 ? null : "review number " + i, 0);
+        assertTrue(m.contains("Last error: invalid_record") && m.contains("d5"), m);
+    }
+
+    /** Bulk-scores 200 rows (bodies from {@code body}) with --max-errors 0 and returns the bound's failure message. */
+    static String boundFailure(Path tmp, java.util.function.IntFunction<String> body, int restartAttempts) throws Exception {
+        Path in = BulkScoreJobITCase.writeInput(tmp.resolve("in"), 200, body);
         Files.writeString(tmp.resolve("config.json"), "{}");
         Files.writeString(tmp.resolve("tokenizer.json"), "{}"); // a checkpoint directory by its files (the fake engine reads none)
         Files.writeString(tmp.resolve("model.safetensors"), "");
         ScoringSpec spec = parse(tmp, "--max-errors", "0").spec();
         BulkScoreJob.Options o = BulkScoreJob.Options.builder().input(in.toString()).output(tmp.resolve("out").toString())
                 .mapping(InputMapping.builder().idField("doc_id").textField("body").build()).spec(spec).parallelism(1)
-                .restartAttempts(0).build();
+                .restartAttempts(restartAttempts).build();
         Exception e = assertThrows(Exception.class, () -> BulkScoreRunner.run(o, FakeEngine.factory(), System.err, false));
         Optional<ErrorRateExceededException> cause = ExceptionUtils.findThrowable(e, ErrorRateExceededException.class);
         assertTrue(cause.isPresent(), "failed for another reason: " + ExceptionUtils.stringifyException(e));
-        String m = cause.get().getMessage();
-        assertTrue(m.contains("Last error: invalid_record") && m.contains("d5"), m);
+        return cause.get().getMessage();
     }
 }
