@@ -244,10 +244,16 @@ class SchedulerToyTest {
             }
             long rejected = fs.stream().filter(f -> f.isCompletedExceptionally()
                     && f.handle((v, x) -> x instanceof RejectedExecutionException).join()).count();
-            assertEquals(10 - 2 * cap, rejected, "at most queueCapacity waiting plus queueCapacity queued");
+            // how many of the 10 got in depends on how many the loop had moved from the queue to its waiting list
+            // between submissions: at least the queue's capacity, at most that plus the waiting list's
+            assertTrue(rejected >= 10 - 2 * cap && rejected <= 10 - cap,
+                    rejected + " rejected: at most queueCapacity waiting plus queueCapacity queued");
             assertTrue(e.stats().queueDepth() <= 2 * cap, "queue depth " + e.stats().queueDepth());
             assertTrue(longOne.cancel(true));
-            for (int i = 0; i < 2 * cap; i++) assertEquals(2, fs.get(i).get(30, TimeUnit.SECONDS).ids().length);
+            // which ones were accepted depends on when the loop moved requests from the queue to its waiting list
+            for (CompletableFuture<GenerationResult> f : fs) {
+                if (!f.isCompletedExceptionally()) assertEquals(2, f.get(30, TimeUnit.SECONDS).ids().length);
+            }
         }
     }
 
