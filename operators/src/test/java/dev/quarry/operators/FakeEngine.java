@@ -133,6 +133,13 @@ final class FakeEngine implements Engine {
             });
         } else {
             Runnable counted = () -> {
+                if (config.holdUntil() > 0) {
+                    // a held record must complete after this one's result is on its way: wait (bounded) until the
+                    // operator has attached its callback (the fake's own cancel watcher is the first dependent), else
+                    // this completion would run the callback later, on the operator's thread, after the held one's
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (f.getNumberOfDependents() < 2 && System.nanoTime() < until) Thread.onSpinWait();
+                }
                 answer.run();
                 completed.incrementAndGet();
                 others.countDown();
