@@ -44,12 +44,17 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
     @Override
     public ProducerRecord<byte[], byte[]> serialize(ResultRecord r, KafkaSinkContext context, Long timestamp) {
         RecordHeaders h = ResultSerializer.headers(r.headers);
-        put(h, ERROR_KIND_HEADER, r.errorKind);
-        put(h, ERROR_MESSAGE_HEADER, r.errorMessage);
-        put(h, ID_HEADER, r.id);
-        put(h, SOURCE_HEADER, r.source);
+        errorHeaders(h, r, r.errorKind, r.errorMessage);
         byte[] value = r.raw != null ? r.raw : ResultJson.toBytes(r);
         return new ProducerRecord<>(topic, null, timestamp, r.key, fit(r.key, value, h, maxRequestSize), h);
+    }
+
+    /** Sets the dead-letter headers of {@code r} (error kind and message, record id, source). */
+    static void errorHeaders(RecordHeaders h, ResultRecord r, String kind, String message) {
+        put(h, ERROR_KIND_HEADER, kind);
+        put(h, ERROR_MESSAGE_HEADER, message);
+        put(h, ID_HEADER, r.id);
+        put(h, SOURCE_HEADER, r.source);
     }
 
     /** The value, or its first bytes with {@value #VALUE_TRUNCATED_HEADER} added when the record would not fit. */
@@ -61,7 +66,7 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
         return java.util.Arrays.copyOf(value, (int) Math.max(0, Math.min(value.length, room)));
     }
 
-    static void put(RecordHeaders h, String k, String v) {
+    private static void put(RecordHeaders h, String k, String v) {
         h.remove(k);
         if (v != null) h.add(k, v.getBytes(StandardCharsets.UTF_8));
     }

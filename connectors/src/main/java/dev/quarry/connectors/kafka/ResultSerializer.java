@@ -53,10 +53,7 @@ public final class ResultSerializer implements KafkaRecordSerializationSchema<Re
                 + " to keep such results";
         if (deadLetterTopic == null) throw new IllegalStateException("Quarry Kafka sink for topic " + topic + ": " + message);
         LOG.warn("Quarry Kafka sink for topic {}: {}; writing it to the dead-letter topic {}", topic, message, deadLetterTopic);
-        DeadLetterSerializer.put(h, DeadLetterSerializer.ERROR_KIND_HEADER, ErrorKinds.OUTPUT_TOO_LARGE);
-        DeadLetterSerializer.put(h, DeadLetterSerializer.ERROR_MESSAGE_HEADER, message);
-        DeadLetterSerializer.put(h, DeadLetterSerializer.ID_HEADER, r.id);
-        DeadLetterSerializer.put(h, DeadLetterSerializer.SOURCE_HEADER, r.source);
+        DeadLetterSerializer.errorHeaders(h, r, ErrorKinds.OUTPUT_TOO_LARGE, message);
         return new ProducerRecord<>(deadLetterTopic, null, timestamp, r.key, DeadLetterSerializer.fit(r.key, value, h, maxRequestSize), h);
     }
 
