@@ -7,15 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quarry.engine.internal.model.TinyCheckpoints;
 import dev.quarry.engine.model.GraniteConfig;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Runs {@code quarry generate} in-process on a tiny checkpoint and checks its JSON lines. */
 class GenerateCommandTest {
@@ -23,15 +20,10 @@ class GenerateCommandTest {
     Path dir;
 
     private List<JsonNode> run(String... args) throws Exception {
-        CommandLine cl = QuarryCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int rc = cl.execute(args);
-        assertEquals(0, rc, err.toString());
+        CliErrorMessagesTest.Run r = CliErrorMessagesTest.run(args);
+        assertEquals(0, r.rc(), r.err());
         List<JsonNode> lines = new ArrayList<>();
-        for (String l : out.toString().split("\n")) if (!l.isBlank()) lines.add(new ObjectMapper().readTree(l));
+        for (String l : r.out().split("\n")) if (!l.isBlank()) lines.add(new ObjectMapper().readTree(l));
         return lines;
     }
 
